@@ -1,0 +1,113 @@
+# harness/kata.mk: the one make fragment that builds and checks every kata and every solution.
+#
+# A kata's Makefile (and its solution's) sets three variables and includes this file:
+#   KATA     the kata's name, the same as its folder's
+#   SOURCES  the .c files of the folder being built: the code under test
+#   TEST     the test file, which lives in katas/$(KATA)/ and serves the kata and the solution alike
+#
+# Targets: check (DETECTOR=valgrind|asan|none), coverage, clean, help. V=1 shows every command.
+# Everything built goes to build/<katas|solutions>/<kata>/ at the top of the repository.
+
+HARNESS := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+ROOT := $(abspath $(HARNESS)/..)
+HERE := $(CURDIR)
+SIDE := $(notdir $(abspath $(HERE)/..))
+BUILD := $(ROOT)/build/$(SIDE)/$(KATA)
+KATA_DIR := $(ROOT)/katas/$(KATA)
+TOOLBOX := $(HARNESS)/toolbox
+TOOLS := $(HARNESS)/tools
+
+DETECTOR ?= valgrind
+ifeq ($(filter $(DETECTOR),valgrind asan none),)
+$(error DETECTOR=$(DETECTOR) is not a detector: use DETECTOR=valgrind (the default), asan or none)
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Valgrind and DETECTOR=none run the same plain build; ASan and coverage need builds of their own.
+VARIANT_valgrind := plain
+VARIANT_none := plain
+VARIANT_asan := asan
+VARIANT := $(VARIANT_$(DETECTOR))
+
+CC ?= cc
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -Wall -Wextra -Werror -MMD -MP \
+	-fmacro-prefix-map=$(ROOT)/= -I$(HERE) -I$(HARNESS)/test -I$(TOOLBOX) -DKATA_NAME='"$(KATA)"' $(CHECK_CFLAGS)
+CFLAGS_plain := -O0
+CFLAGS_asan := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+CFLAGS_coverage := -O0 --coverage
+LDFLAGS_asan := -fsanitize=address,undefined
+LDFLAGS_coverage := --coverage
+
+TOOLBOX_SOURCES := $(notdir $(wildcard $(TOOLBOX)/*.c))
+
+# objects_of(variant): every object the test binary of that variant links.
+objects_of = $(SOURCES:%.c=$(BUILD)/$(1)/src/%.o) $(TEST:%.c=$(BUILD)/$(1)/test/%.o) \
+	$(BUILD)/$(1)/harness/kata_test.o $(TOOLBOX_SOURCES:%.c=$(BUILD)/$(1)/toolbox/%.o)
+binary_of = $(BUILD)/$(1)/test_$(subst -,_,$(KATA))
+
+BIN := $(call binary_of,$(VARIANT))
+
+.PHONY: all check coverage clean help tools-check
+.DEFAULT_GOAL := check
+
+all: $(BIN)
+
+help:
+	@printf '%s\n' \
+	  "In $(SIDE)/$(KATA):" \
+	  "  make check                    build, then run the tests under Valgrind memcheck" \
+	  "  make check DETECTOR=asan      the same with AddressSanitizer and LeakSanitizer" \
+	  "  make check DETECTOR=none      behaviour only, no leak checking" \
+	  "  make coverage                 line and branch coverage report (lcov + genhtml)" \
+	  "  make clean                    remove this folder's build outputs" \
+	  "  V=1                           show every command"
+
+# The compiler and Check must be there before anything is built; say so in one sentence if not.
+tools-check:
+	@command -v $(CC) >/dev/null 2>&1 || { echo "No C compiler ($(CC)) found: run 'make setup' at the top of the repository (it installs build-essential)."; exit 2; }
+	@command -v pkg-config >/dev/null 2>&1 || { echo "pkg-config is not installed: run 'make setup' at the top of the repository."; exit 2; }
+	@pkg-config --exists check 2>/dev/null || { echo "Check (libcheck) is not installed: run 'make setup' at the top of the repository (or: apt-get install check)."; exit 2; }
+
+# compile(variant, source): the recipe that compiles one source file, with one sentence on failure.
+define compile
+	@mkdir -p $(dir $@)
+	$(if $(Q),@printf '  CC  %s\n' "$(patsubst $(ROOT)/%,%,$<)")
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS_$(1)) -c $< -o $@ || { printf 'Compile error in %s: fix it (the compiler says where, above), then run make check again.\n' "$(patsubst $(ROOT)/%,%,$<)"; exit 1; }
+endef
+
+define variant_rules
+# Objects depend on this file too: a change of flags here rebuilds them.
+$(BUILD)/$(1)/src/%.o: $(HERE)/%.c $(HARNESS)/kata.mk | tools-check
+	$$(call compile,$(1))
+$(BUILD)/$(1)/test/%.o: $(KATA_DIR)/%.c $(HARNESS)/kata.mk | tools-check
+	$$(call compile,$(1))
+$(BUILD)/$(1)/harness/%.o: $(HARNESS)/test/%.c $(HARNESS)/kata.mk | tools-check
+	$$(call compile,$(1))
+$(BUILD)/$(1)/toolbox/%.o: $(TOOLBOX)/%.c $(HARNESS)/kata.mk | tools-check
+	$$(call compile,$(1))
+$(call binary_of,$(1)): $(call objects_of,$(1))
+	$(if $(Q),@printf '  LD  %s\n' "$$(patsubst $(ROOT)/%,%,$$@)")
+	$(Q)$(CC) $(LDFLAGS_$(1)) $$^ -o $$@ $(CHECK_LIBS)
+-include $(patsubst %.o,%.d,$(call objects_of,$(1)))
+endef
+$(foreach v,plain asan coverage,$(eval $(call variant_rules,$(v))))
+
+check: $(BIN)
+	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) DETECTOR=$(DETECTOR) V=$(V) \
+		$(TOOLS)/run-tests $(BIN) $(BUILD)/$(DETECTOR)
+
+coverage: $(call binary_of,coverage)
+	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) SOURCES="$(SOURCES)" HERE=$(HERE) \
+		$(TOOLS)/coverage $(call binary_of,coverage) $(BUILD)/coverage
+
+clean:
+	$(Q)rm -rf $(BUILD)
+	@echo "Removed $(patsubst $(ROOT)/%,%,$(BUILD))."

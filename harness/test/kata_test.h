@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kata_test.h: what every kata test includes.
+ *
+ * A kata test is a Check test written with KATA_TEST() instead of START_TEST(). The body runs in a function
+ * of its own, between two measurements taken by the detector the run uses (make check DETECTOR=...):
+ *
+ *   valgrind  memcheck client requests: leaked bytes and blocks, and memory errors, counted per test;
+ *   asan      LeakSanitizer, one forked child per test;
+ *   none      no leak checking: behaviour only.
+ *
+ * With every detector, open file descriptors are counted before and after the body. A test fails when its
+ * body leaves memory or descriptors behind, and the message names the test and what it left:
+ *
+ *   listen_rejects_address_without_port: 4,152 bytes in 3 blocks leaked
+ *
+ * The test file ends with kata_register(), which adds its tests to the one TCase the runner makes.
+ */
+#pragma once
+
+#include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Defines a Check test named `name` whose body is checked for leaks. Use it like START_TEST, without
+ * END_TEST:
+ *
+ *   KATA_TEST(listen_accepts_loopback_port_zero)
+ *   {
+ *           ...
+ *   }
+ */
+#define KATA_TEST(name)                                                                                    \
+        static void name##_body(void) __attribute__((__noinline__));                                      \
+        START_TEST(name)                                                                                    \
+        {                                                                                                   \
+                kata_run_checked(#name, __FILE__, __LINE__, name##_body);                                   \
+        }                                                                                                   \
+        END_TEST                                                                                            \
+        static void name##_body(void)
+
+/* Provided by the test file: add every test to tc (tcase_add_test). */
+void kata_register(TCase *tc);
+
+/* Runs body between the leak and descriptor measurements; fails the test with file:line of its KATA_TEST. */
+void kata_run_checked(const char *name, const char *file, int line, void (*body)(void));
+
+/* Which detector this run measures with. */
+enum kata_detector {
+        KATA_DETECTOR_NONE,
+        KATA_DETECTOR_VALGRIND,
+        KATA_DETECTOR_ASAN,
+};
+enum kata_detector kata_detector(void);
+
+/* True when this run can measure the heap (Valgrind or ASan); false with DETECTOR=none. */
+bool kata_can_measure_heap(void);
+
+/*
+ * "Heap back to baseline", for katas whose leak is growth while running rather than a lost block: warm up,
+ * take a baseline, churn, then assert that the heap the program still holds (reachable or not) is back where
+ * it was. Under DETECTOR=none the assertion is skipped (there is nothing to measure with), so never make a
+ * behaviour test depend on it.
+ *
+ *   struct kata_heap before = kata_heap_snapshot();
+ *   ... 2,000 stream cycles ...
+ *   kata_assert_heap_at_baseline(&before, "after %d streams", 2000);
+ *
+ * fails with "after 2000 streams, 1,312,000 bytes are still held (baseline 9,516)".
+ */
+struct kata_heap {
+        bool measured;
+        unsigned long bytes;  /* every byte the program still holds: reachable, possibly or definitely lost */
+        unsigned long blocks; /* 0 when the detector cannot count blocks (ASan) */
+};
+struct kata_heap kata_heap_snapshot(void);
+#define kata_assert_heap_at_baseline(before, ...)                                                          \
+        kata_assert_heap_at_baseline_at(__FILE__, __LINE__, (before), __VA_ARGS__)
+void kata_assert_heap_at_baseline_at(const char *file, int line, const struct kata_heap *before, const char *fmt,
+                                     ...) __attribute__((__format__(__printf__, 4, 5)));
+
+/* Open file descriptors of this process (Valgrind's own excluded). */
+unsigned kata_count_open_fds(void);
+
+/*
+ * Runs fn(arg) in a forked child with stderr captured and asserts that it aborts (SIGABRT) and that its
+ * stderr contains `expected` (NULL: anything). For misuse tests: double unref, a callback completed twice.
+ */
+#define kata_assert_aborts(fn, arg, expected) kata_assert_aborts_at(__FILE__, __LINE__, #fn, (fn), (arg), (expected))
+void kata_assert_aborts_at(const char *file, int line, const char *fn_name, void (*fn)(void *), void *arg,
+                           const char *expected);
+
+/* "4,152": n with thousands separators, in buf (at least 32 bytes). */
+const char *kata_format_count(unsigned long n, char *buf, size_t size);

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests for http-early-return. The same file tests the kata and its solution: do not edit it to make the
+ * kata pass. Every test checks behaviour; KATA_TEST also fails a test that leaves memory or a file
+ * descriptor behind.
+ */
+#include "kata_test.h"
+
+/* Angle brackets: the header of the folder being built (kata or solution), never this folder's by accident. */
+#include <http_server.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const struct http_server_config two_workers = { .mode = SERVER_MODE_BASE, .worker_num = 2 };
+
+/* A caller's variable that listen() must leave alone when it fails. */
+static struct http_server *const untouched = (struct http_server *) 0x1;
+
+static enum http_error listen_expecting_failure(const char *addr, const struct http_server_config *config)
+{
+        struct http_server *server = untouched;
+        enum http_error error = http_server_listen(addr, config, NULL, NULL, &server);
+
+        ck_assert_ptr_eq(server, untouched);
+        return error;
+}
+
+KATA_TEST(listen_rejects_address_without_port)
+{
+        ck_assert_int_eq(listen_expecting_failure("127.0.0.1", &two_workers), HTTP_ERR_BAD_ADDRESS);
+}
+
+KATA_TEST(listen_rejects_host_that_is_not_an_address)
+{
+        ck_assert_int_eq(listen_expecting_failure("not-an-address:0", &two_workers), HTTP_ERR_ADD_PORT);
+}
+
+KATA_TEST(listen_rejects_port_out_of_range)
+{
+        ck_assert_int_eq(listen_expecting_failure("127.0.0.1:70000", &two_workers), HTTP_ERR_ADD_PORT);
+}
+
+KATA_TEST(listen_rejects_port_in_use)
+{
+        struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t length = sizeof address;
+        char addr[32];
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+        /* Take a free port first, so that the server's bind() must fail with EADDRINUSE. */
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *) &address, sizeof address), 0);
+        ck_assert_int_eq(listen(fd, 1), 0);
+        ck_assert_int_eq(getsockname(fd, (struct sockaddr *) &address, &length), 0);
+        snprintf(addr, sizeof addr, "127.0.0.1:%u", ntohs(address.sin_port));
+
+        ck_assert_int_eq(listen_expecting_failure(addr, &two_workers), HTTP_ERR_ADD_PORT);
+        close(fd);
+}
+
+KATA_TEST(listen_rejects_zero_workers)
+{
+        struct http_server_config config = { .mode = SERVER_MODE_BASE, .worker_num = 0 };
+
+        ck_assert_int_eq(listen_expecting_failure("127.0.0.1:0", &config), HTTP_ERR_CREATE);
+}
+
+KATA_TEST(listen_rejects_too_many_workers)
+{
+        struct http_server_config config = { .mode = SERVER_MODE_PROCESS, .worker_num = HTTP_SERVER_MAX_WORKERS + 1 };
+
+        ck_assert_int_eq(listen_expecting_failure("127.0.0.1:0", &config), HTTP_ERR_CREATE);
+}
+
+KATA_TEST(listen_rejects_unknown_mode)
+{
+        struct http_server_config config = { .mode = (enum server_mode) 7, .worker_num = 1 };
+
+        ck_assert_int_eq(listen_expecting_failure("127.0.0.1:0", &config), HTTP_ERR_CREATE);
+}
+
+KATA_TEST(listen_on_port_zero_picks_a_free_port)
+{
+        struct http_server *server = NULL;
+
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, NULL, NULL, &server), HTTP_OK);
+        ck_assert_ptr_nonnull(server);
+        ck_assert_uint_gt(http_server_port(server), 0);
+        ck_assert_ptr_null(http_server_free(server));
+}
+
+KATA_TEST(listen_with_empty_host_uses_loopback)
+{
+        struct http_server *server = NULL;
+
+        /* Swoole's own tests listen on ":0". */
+        ck_assert_int_eq(http_server_listen(":0", &two_workers, NULL, NULL, &server), HTTP_OK);
+        ck_assert_uint_gt(http_server_port(server), 0);
+        http_server_free(server);
+}
+
+KATA_TEST(free_accepts_null)
+{
+        ck_assert_ptr_null(http_server_free(NULL));
+}
+
+KATA_TEST(error_strings_name_each_exit)
+{
+        ck_assert_str_eq(http_error_to_string(HTTP_ERR_BAD_ADDRESS), "the address has no ':' between host and port");
+        ck_assert_ptr_nonnull(strstr(http_error_to_string(HTTP_ERR_ADD_PORT), "port"));
+        ck_assert_ptr_nonnull(strstr(http_error_to_string(HTTP_ERR_CREATE), "created"));
+}
+
+/* The handler records what it saw, so that tests can count its calls exactly. */
+struct seen {
+        unsigned calls;
+        char method[8];
+        char path[256];
+        unsigned worker_id;
+};
+
+static void hello_handler(const struct http_request *request, struct http_response *response, void *userdata)
+{
+        struct seen *seen = userdata;
+
+        seen->calls++;
+        snprintf(seen->method, sizeof seen->method, "%s", request->method);
+        snprintf(seen->path, sizeof seen->path, "%s", request->path);
+        seen->worker_id = request->worker_id;
+        if (strcmp(request->path, "/hello") == 0)
+                snprintf(response->body, sizeof response->body, "hello from worker %u", request->worker_id);
+        else
+                response->status = 404;
+}
+
+/* Sends one request to the server over loopback, lets it serve, and returns the response in buf. */
+static void round_trip(struct http_server *server, const char *request, char *buf, size_t size)
+{
+        struct sockaddr_in address = {
+                .sin_family = AF_INET,
+                .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                .sin_port = htons(http_server_port(server)),
+        };
+        size_t used = 0;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+        ck_assert_int_ge(fd, 0);
+        /* The listening socket's backlog completes the connection before the server accepts it. */
+        ck_assert_int_eq(connect(fd, (struct sockaddr *) &address, sizeof address), 0);
+        ck_assert_int_eq(write(fd, request, strlen(request)), (ssize_t) strlen(request));
+        ck_assert_int_eq(http_server_serve_one(server), HTTP_OK);
+        for (ssize_t n; used + 1 < size && (n = read(fd, buf + used, size - 1 - used)) > 0;)
+                used += (size_t) n;
+        buf[used] = '\0';
+        close(fd);
+}
+
+KATA_TEST(serve_answers_a_request_over_loopback)
+{
+        struct seen seen = { 0 };
+        struct http_server *server = NULL;
+        char response[512];
+
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
+        round_trip(server, "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n", response, sizeof response);
+
+        ck_assert_uint_eq(seen.calls, 1);
+        ck_assert_str_eq(seen.method, "GET");
+        ck_assert_str_eq(seen.path, "/hello");
+        ck_assert_str_eq(response, "HTTP/1.1 200 OK\r\nContent-Length: 19\r\nConnection: close\r\n\r\n"
+                                   "hello from worker 0");
+        http_server_free(server);
+}
+
+KATA_TEST(serve_sends_the_handlers_status)
+{
+        struct seen seen = { 0 };
+        struct http_server *server = NULL;
+        char response[512];
+
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
+        round_trip(server, "GET /missing HTTP/1.1\r\n\r\n", response, sizeof response);
+
+        ck_assert_uint_eq(seen.calls, 1);
+        ck_assert_ptr_nonnull(strstr(response, "HTTP/1.1 404 Not Found\r\n"));
+        http_server_free(server);
+}
+
+KATA_TEST(serve_rejects_a_malformed_request_without_calling_the_handler)
+{
+        struct seen seen = { 0 };
+        struct http_server *server = NULL;
+        char response[512];
+
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
+        round_trip(server, "HELLO\r\n\r\n", response, sizeof response);
+
+        ck_assert_uint_eq(seen.calls, 0);
+        ck_assert_ptr_nonnull(strstr(response, "HTTP/1.1 400 Bad Request\r\n"));
+        http_server_free(server);
+}
+
+KATA_TEST(serve_shares_requests_among_workers)
+{
+        struct seen seen = { 0 };
+        struct http_server *server = NULL;
+        char response[512];
+
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
+        for (int i = 0; i < 3; i++)
+                round_trip(server, "GET /hello HTTP/1.1\r\n\r\n", response, sizeof response);
+
+        ck_assert_uint_eq(seen.calls, 3);
+        ck_assert_uint_eq(http_server_worker_requests(server, 0), 2);
+        ck_assert_uint_eq(http_server_worker_requests(server, 1), 1);
+        ck_assert_str_eq(strstr(response, "\r\n\r\n") + 4, "hello from worker 0");
+        http_server_free(server);
+}
+
+void kata_register(TCase *tc)
+{
+        /* The three early returns of listen(), each reached more than one way. */
+        tcase_add_test(tc, listen_rejects_address_without_port);
+        tcase_add_test(tc, listen_rejects_host_that_is_not_an_address);
+        tcase_add_test(tc, listen_rejects_port_out_of_range);
+        tcase_add_test(tc, listen_rejects_port_in_use);
+        tcase_add_test(tc, listen_rejects_zero_workers);
+        tcase_add_test(tc, listen_rejects_too_many_workers);
+        tcase_add_test(tc, listen_rejects_unknown_mode);
+        /* The way that already worked must keep working. */
+        tcase_add_test(tc, listen_on_port_zero_picks_a_free_port);
+        tcase_add_test(tc, listen_with_empty_host_uses_loopback);
+        tcase_add_test(tc, free_accepts_null);
+        tcase_add_test(tc, error_strings_name_each_exit);
+        tcase_add_test(tc, serve_answers_a_request_over_loopback);
+        tcase_add_test(tc, serve_sends_the_handlers_status);
+        tcase_add_test(tc, serve_rejects_a_malformed_request_without_calling_the_handler);
+        tcase_add_test(tc, serve_shares_requests_among_workers);
+}
