@@ -4,6 +4,7 @@
 #   KATA     the kata's name, the same as its folder's
 #   SOURCES  the .c files of the folder being built: the code under test
 #   TEST     the test file, which lives in katas/$(KATA)/ and serves the kata and the solution alike
+# and may set TEST_DIR when the test file lives elsewhere (the toolbox's own tests do).
 #
 # Targets: check (DETECTOR=valgrind|asan|none), coverage, clean, help. V=1 shows every command.
 # Everything built goes to build/<katas|solutions>/<kata>/ at the top of the repository.
@@ -13,7 +14,7 @@ ROOT := $(abspath $(HARNESS)/..)
 HERE := $(CURDIR)
 SIDE := $(notdir $(abspath $(HERE)/..))
 BUILD := $(ROOT)/build/$(SIDE)/$(KATA)
-KATA_DIR := $(ROOT)/katas/$(KATA)
+TEST_DIR ?= $(ROOT)/katas/$(KATA)
 TOOLBOX := $(HARNESS)/toolbox
 TOOLS := $(HARNESS)/tools
 
@@ -87,7 +88,7 @@ define variant_rules
 # Objects depend on this file too: a change of flags here rebuilds them.
 $(BUILD)/$(1)/src/%.o: $(HERE)/%.c $(HARNESS)/kata.mk | tools-check
 	$$(call compile,$(1))
-$(BUILD)/$(1)/test/%.o: $(KATA_DIR)/%.c $(HARNESS)/kata.mk | tools-check
+$(BUILD)/$(1)/test/%.o: $(TEST_DIR)/%.c $(HARNESS)/kata.mk | tools-check
 	$$(call compile,$(1))
 $(BUILD)/$(1)/harness/%.o: $(HARNESS)/test/%.c $(HARNESS)/kata.mk | tools-check
 	$$(call compile,$(1))
