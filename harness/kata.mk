@@ -56,7 +56,7 @@ binary_of = $(BUILD)/$(1)/test_$(subst -,_,$(KATA))
 
 BIN := $(call binary_of,$(VARIANT))
 
-.PHONY: all check coverage clean help tools-check
+.PHONY: all check coverage clean help tools-check hint watch reset
 .DEFAULT_GOAL := check
 
 all: $(BIN)
@@ -68,6 +68,9 @@ help:
 	  "  make check DETECTOR=asan      the same with AddressSanitizer and LeakSanitizer" \
 	  "  make check DETECTOR=none      behaviour only, no leak checking" \
 	  "  make coverage                 line and branch coverage report (lcov + genhtml)" \
+	  "  make hint                     the next hint (make hint N=2: hint 2 again)" \
+	  "  make watch                    run make check again whenever a source file changes" \
+	  "  make reset                    put the kata back as it was (your version is saved first)" \
 	  "  make clean                    remove this folder's build outputs" \
 	  "  V=1                           show every command"
 
@@ -108,6 +111,15 @@ check: $(BIN)
 coverage: $(call binary_of,coverage)
 	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) SOURCES="$(SOURCES)" HERE=$(HERE) \
 		$(TOOLS)/coverage $(call binary_of,coverage) $(BUILD)/coverage
+
+hint:
+	$(Q)KATA=$(KATA) ROOT=$(ROOT) $(TOOLS)/hint $(ROOT)/katas/$(KATA)/hints $(ROOT)/build/hints/$(KATA) $(N)
+
+watch:
+	$(Q)$(TOOLS)/watch "$(MAKE) --no-print-directory check DETECTOR=$(DETECTOR)" $(HERE) $(TEST_DIR)
+
+reset:
+	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) $(TOOLS)/reset
 
 clean:
 	$(Q)rm -rf $(BUILD)

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http_server_listen() allocates the server first and then has three ways out before it can hand the server
+ * to the caller, as Swoole's http_server::listen() did before issue #5416 was fixed. The server is now held
+ * by a cleanup variable, so every exit frees it, and the one successful exit steals it (TAKE_PTR) for the
+ * caller: the shape of Swoole's fix f4299e7d, which made every exit safe at once.
+ */
+#include "http_server.h"
+
+#include "cleanup.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define HTTP_SERVER_BUFFER_SIZE 4096
+#define HTTP_SERVER_BACKLOG 16
+
+struct listen_port {
+        int fd;
+        char *host;
+        uint16_t port;
+        struct listen_port *next;
+};
+
+struct worker {
+        unsigned id;
+        unsigned long requests;
+};
+
+struct http_server {
+        enum server_mode mode;
+        unsigned worker_num;
+        struct worker *workers; /* worker_num slots, made by http_server_create() */
+        unsigned next_worker;
+        struct listen_port *ports;
+        char *buffer; /* one request at a time is read into it */
+        http_handler_fn handler;
+        void *userdata;
+};
+
+static struct http_server *http_server_new(enum server_mode mode)
+{
+        struct http_server *server = calloc(1, sizeof *server);
+
+        if (!server)
+                return NULL;
+        server->buffer = malloc(HTTP_SERVER_BUFFER_SIZE);
+        if (!server->buffer) {
+                free(server);
+                return NULL;
+        }
+        server->mode = mode;
+        return server;
+}
+
+struct http_server *http_server_free(struct http_server *server)
+{
+        if (!server)
+                return NULL;
+        while (server->ports) {
+                struct listen_port *port = server->ports;
+
+                server->ports = port->next;
+                close(port->fd);
+                free(port->host);
+                free(port);
+        }
+        free(server->workers);
+        free(server->buffer);
+        free(server);
+        return NULL;
+}
+
+/* http_server_freep(): the cleanup function for a `struct http_server *` variable. */
+DEFINE_CLEANUP_FUNC(struct http_server *, http_server_free);
+
+static bool parse_port(const char *text, uint16_t *ret_port)
+{
+        char *end;
+        unsigned long value;
+
+        if (*text < '0' || *text > '9')
+                return false;
+        errno = 0;
+        value = strtoul(text, &end, 10);
+        if (errno != 0 || *end != '\0' || value > UINT16_MAX)
+                return false;
+        *ret_port = (uint16_t) value;
+        return true;
+}
+
+/* Opens a listening TCP socket on host:port and adds it to the server (Swoole's Server::add_port()). Returns
+ * the new port (owned by the server), or NULL with errno set; a failed attempt leaves nothing behind. */
+static struct listen_port *http_server_add_port(struct http_server *server, const char *host, const char *port_text)
+{
+        struct sockaddr_in address = { .sin_family = AF_INET };
+        socklen_t length = sizeof address;
+        struct listen_port *port;
+        uint16_t number;
+        int fd, saved_errno;
+
+        if (!parse_port(port_text, &number)) {
+                errno = EINVAL;
+                return NULL;
+        }
+        /* An empty host means loopback: this kata never listens on a public address. */
+        if (inet_pton(AF_INET, *host ? host : "127.0.0.1", &address.sin_addr) != 1) {
+                errno = EINVAL;
+                return NULL;
+        }
+        address.sin_port = htons(number);
+
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return NULL;
+        if (bind(fd, (struct sockaddr *) &address, sizeof address) < 0 || listen(fd, HTTP_SERVER_BACKLOG) < 0 ||
+            getsockname(fd, (struct sockaddr *) &address, &length) < 0)
+                goto fail_close;
+
+        port = calloc(1, sizeof *port);
+        if (!port)
+                goto fail_close;
+        port->host = strdup(host);
+        if (!port->host) {
+                free(port);
+                goto fail_close;
+        }
+        port->fd = fd;
+        port->port = ntohs(address.sin_port);
+        port->next = server->ports;
+        server->ports = port;
+        return port;
+
+fail_close:
+        saved_errno = errno;
+        close(fd);
+        errno = saved_errno;
+        return NULL;
+}
+
+/* Checks the configuration and makes the worker slots (Swoole's Server::create()). Returns 0 or -1. */
+static int http_server_create(struct http_server *server)
+{
+        if (server->mode != SERVER_MODE_BASE && server->mode != SERVER_MODE_PROCESS)
+                return -1;
+        if (server->worker_num == 0 || server->worker_num > HTTP_SERVER_MAX_WORKERS)
+                return -1;
+        server->workers = calloc(server->worker_num, sizeof *server->workers);
+        if (!server->workers)
+                return -1;
+        for (unsigned i = 0; i < server->worker_num; i++)
+                server->workers[i].id = i;
+        return 0;
+}
+
+enum http_error http_server_listen(const char *addr, const struct http_server_config *config,
+                                   http_handler_fn handler, void *userdata, struct http_server **ret_server)
+{
+        _cleanup_(http_server_freep) struct http_server *server = http_server_new(config->mode);
+        if (!server)
+                return HTTP_ERR_NO_MEMORY;
+
+        const char *colon = strrchr(addr, ':');
+        if (!colon)
+                return HTTP_ERR_BAD_ADDRESS;
+
+        char host[64];
+        size_t host_length = (size_t) (colon - addr);
+        if (host_length >= sizeof host)
+                host_length = sizeof host - 1; /* too long to be an IPv4 address: inet_pton() refuses it */
+        memcpy(host, addr, host_length);
+        host[host_length] = '\0';
+
+        struct listen_port *port = http_server_add_port(server, host, colon + 1);
+        if (!port)
+                return HTTP_ERR_ADD_PORT;
+
+        server->worker_num = config->worker_num;
+        server->handler = handler;
+        server->userdata = userdata;
+        if (http_server_create(server) < 0)
+                return HTTP_ERR_CREATE;
+
+        /* Ownership passes to the caller; the cleanup now sees NULL. */
+        *ret_server = TAKE_PTR(server);
+        return HTTP_OK;
+}
+
+uint16_t http_server_port(const struct http_server *server)
+{
+        return server->ports ? server->ports->port : 0;
+}
+
+unsigned long http_server_worker_requests(const struct http_server *server, unsigned worker_id)
+{
+        return worker_id < server->worker_num ? server->workers[worker_id].requests : 0;
+}
+
+/* Reads until the end of the request head (an empty line), the buffer is full, or the peer stops. */
+static ssize_t read_request_head(int fd, char *buffer, size_t size)
+{
+        size_t used = 0;
+
+        while (used + 1 < size) {
+                ssize_t n = read(fd, buffer + used, size - 1 - used);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -1;
+                if (n == 0)
+                        break;
+                used += (size_t) n;
+                buffer[used] = '\0';
+                if (strstr(buffer, "\r\n\r\n"))
+                        break;
+        }
+        buffer[used] = '\0';
+        return (ssize_t) used;
+}
+
+static bool write_all(int fd, const char *data, size_t length)
+{
+        while (length > 0) {
+                ssize_t n = write(fd, data, length);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return false;
+                data += n;
+                length -= (size_t) n;
+        }
+        return true;
+}
+
+static const char *reason_phrase(int status)
+{
+        switch (status) {
+        case 200: return "OK";
+        case 400: return "Bad Request";
+        case 404: return "Not Found";
+        default: return "Unknown";
+        }
+}
+
+enum http_error http_server_serve_one(struct http_server *server)
+{
+        struct http_request request = { .worker_id = server->next_worker };
+        struct http_response response = { .status = 200 };
+        struct timeval timeout = { .tv_sec = 5 };
+        char head[256];
+        enum http_error result = HTTP_ERR_IO;
+        int fd, length;
+
+        fd = accept(server->ports->fd, NULL, NULL);
+        if (fd < 0)
+                return HTTP_ERR_IO;
+        /* A client that never sends must not hang the server (or the test). */
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+
+        if (read_request_head(fd, server->buffer, HTTP_SERVER_BUFFER_SIZE) < 0)
+                goto out_close;
+        if (sscanf(server->buffer, "%7s %255s HTTP/1.", request.method, request.path) != 2)
+                response.status = 400;
+        else
+                server->handler(&request, &response, server->userdata);
+
+        length = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                          response.status, reason_phrase(response.status), strlen(response.body));
+        if (!write_all(fd, head, (size_t) length) || !write_all(fd, response.body, strlen(response.body)))
+                goto out_close;
+
+        server->workers[server->next_worker].requests++;
+        server->next_worker = (server->next_worker + 1) % server->worker_num;
+        result = HTTP_OK;
+out_close:
+        close(fd);
+        return result;
+}
+
+const char *http_error_to_string(enum http_error error)
+{
+        switch (error) {
+        case HTTP_OK: return "success";
+        case HTTP_ERR_BAD_ADDRESS: return "the address has no ':' between host and port";
+        case HTTP_ERR_ADD_PORT: return "the port could not be added (bad host or port, or bind() or listen() failed)";
+        case HTTP_ERR_CREATE: return "the server could not be created (bad worker count or mode)";
+        case HTTP_ERR_NO_MEMORY: return "out of memory";
+        case HTTP_ERR_IO: return "accept(), read() or write() failed";
+        }
+        return "unknown error";
+}
