@@ -37,7 +37,12 @@ VARIANT := $(VARIANT_$(DETECTOR))
 
 CC ?= cc
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+CHECK_LIBS_PC := $(shell pkg-config --libs check 2>/dev/null)
+# Under Valgrind each shared library costs start-up time on every run: link Check's helper libsubunit
+# statically when its archive is there, and leave out libm (harness/test/check_floor.c stands in for it).
+SUBUNIT_ARCHIVE := $(if $(filter -lsubunit,$(CHECK_LIBS_PC)),$(shell $(CC) -print-file-name=libsubunit.a 2>/dev/null))
+CHECK_LIBS := $(filter-out -lm $(if $(filter /%,$(SUBUNIT_ARCHIVE)),-lsubunit),$(CHECK_LIBS_PC)) \
+	$(filter /%,$(SUBUNIT_ARCHIVE))
 
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -Wall -Wextra -Werror -MMD -MP \
 	-fmacro-prefix-map=$(ROOT)/= -I$(HERE) -I$(HARNESS)/test -I$(TOOLBOX) -DKATA_NAME='"$(KATA)"' $(CHECK_CFLAGS)
@@ -51,7 +56,8 @@ TOOLBOX_SOURCES := $(notdir $(wildcard $(TOOLBOX)/*.c))
 
 # objects_of(variant): every object the test binary of that variant links.
 objects_of = $(SOURCES:%.c=$(BUILD)/$(1)/src/%.o) $(TEST:%.c=$(BUILD)/$(1)/test/%.o) \
-	$(BUILD)/$(1)/harness/kata_test.o $(TOOLBOX_SOURCES:%.c=$(BUILD)/$(1)/toolbox/%.o)
+	$(BUILD)/$(1)/harness/kata_test.o $(BUILD)/$(1)/harness/check_floor.o \
+	$(TOOLBOX_SOURCES:%.c=$(BUILD)/$(1)/toolbox/%.o)
 binary_of = $(BUILD)/$(1)/test_$(subst -,_,$(KATA))
 
 BIN := $(call binary_of,$(VARIANT))
@@ -74,7 +80,9 @@ help:
 	  "  make clean                    remove this folder's build outputs" \
 	  "  V=1                           show every command"
 
-# The compiler and Check must be there before anything is built; say so in one sentence if not.
+# The compiler and Check must be there before anything is built; say so in one sentence if not. Checked
+# only when pkg-config found no Check or the compiler is missing, so that a normal run spends nothing here.
+TOOLS_MISSING := $(if $(CHECK_LIBS_PC),$(if $(shell command -v $(CC) 2>/dev/null),,tools-check),tools-check)
 tools-check:
 	@command -v $(CC) >/dev/null 2>&1 || { echo "No C compiler ($(CC)) found: run 'make setup' at the top of the repository (it installs build-essential)."; exit 2; }
 	@command -v pkg-config >/dev/null 2>&1 || { echo "pkg-config is not installed: run 'make setup' at the top of the repository."; exit 2; }
@@ -89,13 +97,13 @@ endef
 
 define variant_rules
 # Objects depend on this file too: a change of flags here rebuilds them.
-$(BUILD)/$(1)/src/%.o: $(HERE)/%.c $(HARNESS)/kata.mk | tools-check
+$(BUILD)/$(1)/src/%.o: $(HERE)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
 	$$(call compile,$(1))
-$(BUILD)/$(1)/test/%.o: $(TEST_DIR)/%.c $(HARNESS)/kata.mk | tools-check
+$(BUILD)/$(1)/test/%.o: $(TEST_DIR)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
 	$$(call compile,$(1))
-$(BUILD)/$(1)/harness/%.o: $(HARNESS)/test/%.c $(HARNESS)/kata.mk | tools-check
+$(BUILD)/$(1)/harness/%.o: $(HARNESS)/test/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
 	$$(call compile,$(1))
-$(BUILD)/$(1)/toolbox/%.o: $(TOOLBOX)/%.c $(HARNESS)/kata.mk | tools-check
+$(BUILD)/$(1)/toolbox/%.o: $(TOOLBOX)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
 	$$(call compile,$(1))
 $(call binary_of,$(1)): $(call objects_of,$(1))
 	$(if $(Q),@printf '  LD  %s\n' "$$(patsubst $(ROOT)/%,%,$$@)")

@@ -60,6 +60,11 @@ void *sptr_ref_(void *object)
         if (!object)
                 return NULL;
         header = header_of(object, "sptr_ref");
+        /* Count 0 only while destroy() runs: a reference taken then would outlive the memory. */
+        if (header->count == 0) {
+                fprintf(stderr, "sptr: sptr_ref of %p, whose count is 0 (it is being destroyed)\n", object);
+                abort();
+        }
         if (header->count == UINT_MAX) {
                 fprintf(stderr, "sptr: reference count of %p overflows\n", object);
                 abort();
