@@ -1,0 +1,753 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests for data-consumer-callback. The same file tests the kata and its solution: do not edit it to make the
+ * kata pass. Every test checks behaviour; KATA_TEST also fails a test that leaves memory behind.
+ *
+ * How "exactly once" is checked, so that the kata is red only because of its leak:
+ *
+ * Every callback here owns heap memory (the once_cb, the adapter, and a probe or a channel request), which
+ * only consuming the callback frees. A callback can therefore end in one of these ways:
+ *
+ *   called once, then freed      right: the only ending every test accepts
+ *   neither called nor freed     the kata's bug: its blocks are lost, and the leak check fails the test
+ *   freed without being called   its caller never hears back: a behaviour failure, whatever the detector
+ *   called twice                 once_cb aborts ("completed twice"), or the request ("already answered")
+ *   called but never freed       a behaviour failure (answered, yet still alive), and a leak
+ *
+ * So a test counts, for its callbacks (or requests), how many it made, how many were called and how many
+ * freed, and asserts that as many were called as were freed: each one either ended once, or is still alive.
+ * Where the kata already ends the callback (the SCTP transport's two outcomes), the tests also assert the
+ * exact count (called == made == 1). Where the kata drops it (the consumer's four refusals, the direct
+ * transport), they assert how it must end if it ends, and leave "it did not end at all" to the leak check.
+ * With DETECTOR=none the kata passes every test; under Valgrind or ASan each test that drops a callback fails
+ * with its leak, and only with its leak.
+ */
+#include "kata_test.h"
+
+/* Angle brackets: the header of the folder being built (kata or solution), never this folder's by accident. */
+#include <data_consumer.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PPID_STRING 51u /* WebRTC String */
+#define PPID_BINARY 53u /* WebRTC Binary */
+
+static const uint8_t hello[] = "hello";   /* 6 bytes with its NUL */
+static const uint8_t big[64] = { 0x2a }; /* bigger than the consumers' max_message_size below */
+
+/* ---------------------------------------------------------------------------------------------------------
+ * Callbacks that count what they were told
+ */
+
+struct outcomes {
+        unsigned made;
+        unsigned calls;
+        unsigned queued;        /* (true, false) */
+        unsigned buffer_full;   /* (false, true) */
+        unsigned not_sent;      /* (false, false) */
+        unsigned contradictory; /* (true, true): never right */
+        unsigned freed;
+};
+
+/* The callback's userdata, on the heap like mediasoup's: a dropped callback leaks it. */
+struct probe {
+        struct outcomes *outcomes;
+};
+
+static void probe_on_queued(void *userdata, bool queued, bool send_buffer_full)
+{
+        struct outcomes *outcomes = ((struct probe *) userdata)->outcomes;
+
+        outcomes->calls++;
+        if (queued && send_buffer_full)
+                outcomes->contradictory++;
+        else if (queued)
+                outcomes->queued++;
+        else if (send_buffer_full)
+                outcomes->buffer_full++;
+        else
+                outcomes->not_sent++;
+}
+
+static void probe_free(void *userdata)
+{
+        struct probe *probe = userdata;
+
+        probe->outcomes->freed++;
+        free(probe);
+}
+
+/* A callback for one send (transfer full). */
+static struct once_cb *probe_new(struct outcomes *outcomes)
+{
+        struct probe *probe = malloc(sizeof *probe);
+        struct once_cb *cb;
+
+        ck_assert_ptr_nonnull(probe);
+        probe->outcomes = outcomes;
+        cb = data_consumer_on_queued_new(probe_on_queued, probe, probe_free);
+        ck_assert_ptr_nonnull(cb);
+        outcomes->made++;
+        return cb;
+}
+
+/* Each callback made was called once and then freed, or is still alive (then the leak check reports it). */
+static void assert_each_callback_ends_once(const struct outcomes *outcomes)
+{
+        ck_assert_uint_le(outcomes->freed, outcomes->made);
+        ck_assert_msg(outcomes->freed <= outcomes->calls,
+                      "%u of %u callbacks were freed without being called: nobody hears what became of the message",
+                      outcomes->freed - outcomes->calls, outcomes->made);
+        ck_assert_msg(outcomes->calls <= outcomes->freed, "%u of %u callbacks were called but never freed",
+                      outcomes->calls - outcomes->freed, outcomes->made);
+        ck_assert_msg(outcomes->contradictory == 0, "a callback was told (queued, send buffer full) at once");
+}
+
+/* A send the SCTP transport took or refused: the kata already ends these callbacks, so the counts are exact. */
+static void assert_ended(const struct outcomes *outcomes, unsigned queued, unsigned buffer_full)
+{
+        assert_each_callback_ends_once(outcomes);
+        ck_assert_uint_eq(outcomes->calls, outcomes->made);
+        ck_assert_uint_eq(outcomes->queued, queued);
+        ck_assert_uint_eq(outcomes->buffer_full, buffer_full);
+        ck_assert_uint_eq(outcomes->not_sent, 0);
+}
+
+/* A send the consumer refused: each callback that ended said (false, false). */
+static void assert_refused(const struct outcomes *outcomes)
+{
+        assert_each_callback_ends_once(outcomes);
+        ck_assert_msg(outcomes->queued == 0, "a send the consumer refused was reported as queued");
+        ck_assert_msg(outcomes->buffer_full == 0, "a send the consumer refused was reported as a full send buffer");
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * Transports and consumers
+ */
+
+struct setup {
+        struct transport *transport;
+        struct data_consumer *consumer;
+};
+
+/* An active consumer on an SCTP transport: connected, its association up. */
+static struct setup sctp_setup(size_t send_buffer_size, size_t max_message_size)
+{
+        struct setup setup = { .transport = sctp_transport_new(send_buffer_size) };
+
+        ck_assert_ptr_nonnull(setup.transport);
+        transport_set_connected(setup.transport, true);
+        transport_set_sctp_association_connected(setup.transport, true);
+        setup.consumer = data_consumer_new(setup.transport, max_message_size);
+        ck_assert_ptr_nonnull(setup.consumer);
+        ck_assert(data_consumer_is_active(setup.consumer));
+        return setup;
+}
+
+/* What a direct transport delivered. */
+struct deliveries {
+        unsigned count;
+        uint8_t last[16];
+        size_t last_len;
+        uint32_t last_ppid;
+};
+
+static void record_delivery(void *userdata, const uint8_t *msg, size_t len, uint32_t ppid)
+{
+        struct deliveries *deliveries = userdata;
+
+        deliveries->count++;
+        deliveries->last_len = len;
+        deliveries->last_ppid = ppid;
+        memcpy(deliveries->last, msg, len < sizeof deliveries->last ? len : sizeof deliveries->last);
+}
+
+/* An active consumer on a connected direct transport (which has no SCTP association). */
+static struct setup direct_setup(struct deliveries *deliveries, size_t max_message_size)
+{
+        struct setup setup = { .transport = direct_transport_new(record_delivery, deliveries) };
+
+        ck_assert_ptr_nonnull(setup.transport);
+        transport_set_connected(setup.transport, true);
+        setup.consumer = data_consumer_new(setup.transport, max_message_size);
+        ck_assert_ptr_nonnull(setup.consumer);
+        ck_assert(data_consumer_is_active(setup.consumer));
+        return setup;
+}
+
+static void setup_free(struct setup *setup)
+{
+        ck_assert_ptr_null(data_consumer_free(setup->consumer));
+        ck_assert_ptr_null(transport_free(setup->transport));
+}
+
+static void send_hello(struct setup *setup, const uint16_t *subchannels, size_t n_subchannels,
+                       const uint16_t *required_subchannel, struct once_cb *cb)
+{
+        data_consumer_send_message(setup->consumer, hello, sizeof hello, PPID_STRING, subchannels, n_subchannels,
+                                   required_subchannel, cb);
+}
+
+/* Nothing was counted and nothing reached the SCTP send buffer. */
+static void assert_nothing_sent(const struct setup *setup)
+{
+        ck_assert_uint_eq(data_consumer_messages_sent(setup->consumer), 0);
+        ck_assert_uint_eq(data_consumer_bytes_sent(setup->consumer), 0);
+        if (!transport_is_direct(setup->transport))
+                ck_assert_uint_eq(transport_sctp_buffered(setup->transport), 0);
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * The four refusals of data_consumer_send_message()
+ */
+
+/* Way out 1, reached five ways: the consumer is not active. */
+KATA_TEST(send_refused_while_transport_disconnected)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+
+        transport_set_connected(setup.transport, false);
+        send_hello(&setup, NULL, 0, NULL, probe_new(&outcomes));
+
+        assert_refused(&outcomes);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+KATA_TEST(send_refused_while_sctp_association_down)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+
+        transport_set_sctp_association_connected(setup.transport, false);
+        ck_assert(!data_consumer_is_active(setup.consumer));
+        send_hello(&setup, NULL, 0, NULL, probe_new(&outcomes));
+
+        assert_refused(&outcomes);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+KATA_TEST(send_refused_while_consumer_paused)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+
+        data_consumer_set_paused(setup.consumer, true);
+        send_hello(&setup, NULL, 0, NULL, probe_new(&outcomes));
+
+        assert_refused(&outcomes);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+KATA_TEST(send_refused_while_data_producer_paused)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+
+        data_consumer_set_data_producer_paused(setup.consumer, true);
+        send_hello(&setup, NULL, 0, NULL, probe_new(&outcomes));
+
+        assert_refused(&outcomes);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+KATA_TEST(send_refused_after_data_producer_closed)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+
+        data_consumer_set_data_producer_closed(setup.consumer);
+        send_hello(&setup, NULL, 0, NULL, probe_new(&outcomes));
+
+        assert_refused(&outcomes);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+/* Way out 2: a required subchannel the consumer does not subscribe to. */
+KATA_TEST(send_refused_when_required_subchannel_not_subscribed)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+        const uint16_t subscribed[] = { 1, 2 };
+
+        ck_assert_int_eq(data_consumer_set_subchannels(setup.consumer, subscribed, 2), 0);
+        send_hello(&setup, NULL, 0, &(uint16_t){ 3 }, probe_new(&outcomes));
+
+        assert_refused(&outcomes);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+/* Way out 3: subchannels listed, none of them subscribed. */
+KATA_TEST(send_refused_when_no_listed_subchannel_subscribed)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+        const uint16_t subscribed[] = { 1, 2 };
+        const uint16_t listed[] = { 3, 4, 5 };
+
+        ck_assert_int_eq(data_consumer_set_subchannels(setup.consumer, subscribed, 2), 0);
+        send_hello(&setup, listed, 3, NULL, probe_new(&outcomes));
+
+        assert_refused(&outcomes);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+/* Way out 4: a message bigger than the consumer's max_message_size. */
+KATA_TEST(send_refused_when_message_exceeds_max_size)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, sizeof big - 1);
+
+        data_consumer_send_message(setup.consumer, big, sizeof big, PPID_BINARY, NULL, 0, NULL, probe_new(&outcomes));
+
+        assert_refused(&outcomes);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+KATA_TEST(send_refused_while_paused_then_queued_once_resumed)
+{
+        struct outcomes refused = { 0 }, queued = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+
+        data_consumer_set_paused(setup.consumer, true);
+        send_hello(&setup, NULL, 0, NULL, probe_new(&refused));
+        data_consumer_set_paused(setup.consumer, false);
+        send_hello(&setup, NULL, 0, NULL, probe_new(&queued));
+
+        assert_refused(&refused);
+        assert_ended(&queued, 1, 0);
+        ck_assert_uint_eq(data_consumer_messages_sent(setup.consumer), 1);
+        ck_assert_uint_eq(transport_sctp_buffered(setup.transport), sizeof hello);
+        setup_free(&setup);
+}
+
+KATA_TEST(many_refused_sends_each_end_once)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+
+        data_consumer_set_data_producer_paused(setup.consumer, true);
+        for (int i = 0; i < 100; i++)
+                send_hello(&setup, NULL, 0, NULL, probe_new(&outcomes));
+
+        ck_assert_uint_eq(outcomes.made, 100);
+        assert_refused(&outcomes);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * Sends that go out
+ */
+
+KATA_TEST(send_queues_message_on_sctp)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+
+        send_hello(&setup, NULL, 0, NULL, probe_new(&outcomes));
+
+        assert_ended(&outcomes, 1, 0);
+        ck_assert_uint_eq(data_consumer_messages_sent(setup.consumer), 1);
+        ck_assert_uint_eq(data_consumer_bytes_sent(setup.consumer), sizeof hello);
+        ck_assert_uint_eq(transport_sctp_buffered(setup.transport), sizeof hello);
+        setup_free(&setup);
+}
+
+KATA_TEST(send_queues_message_of_exactly_max_size)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, sizeof big);
+
+        data_consumer_send_message(setup.consumer, big, sizeof big, PPID_BINARY, NULL, 0, NULL, probe_new(&outcomes));
+
+        assert_ended(&outcomes, 1, 0);
+        ck_assert_uint_eq(data_consumer_bytes_sent(setup.consumer), sizeof big);
+        setup_free(&setup);
+}
+
+KATA_TEST(send_to_subscribed_required_subchannel_is_queued)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+        const uint16_t subscribed[] = { 1, 2 };
+
+        ck_assert_int_eq(data_consumer_set_subchannels(setup.consumer, subscribed, 2), 0);
+        send_hello(&setup, NULL, 0, &(uint16_t){ 2 }, probe_new(&outcomes));
+
+        assert_ended(&outcomes, 1, 0);
+        ck_assert_uint_eq(data_consumer_messages_sent(setup.consumer), 1);
+        setup_free(&setup);
+}
+
+KATA_TEST(send_to_subchannels_one_subscribed_is_queued)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+        const uint16_t subscribed[] = { 1, 2 };
+        const uint16_t listed[] = { 7, 8, 2 };
+
+        ck_assert_int_eq(data_consumer_set_subchannels(setup.consumer, subscribed, 2), 0);
+        send_hello(&setup, listed, 3, NULL, probe_new(&outcomes));
+
+        assert_ended(&outcomes, 1, 0);
+        ck_assert_uint_eq(data_consumer_messages_sent(setup.consumer), 1);
+        setup_free(&setup);
+}
+
+KATA_TEST(send_reports_full_send_buffer_until_peer_acknowledges)
+{
+        struct outcomes first = { 0 }, second = { 0 }, third = { 0 };
+        struct setup setup = sctp_setup(10, 32); /* room for one hello, not two */
+
+        send_hello(&setup, NULL, 0, NULL, probe_new(&first));
+        send_hello(&setup, NULL, 0, NULL, probe_new(&second));
+        assert_ended(&first, 1, 0);
+        assert_ended(&second, 0, 1);
+        ck_assert_uint_eq(transport_sctp_buffered(setup.transport), sizeof hello);
+
+        ck_assert_uint_eq(transport_sctp_acknowledge(setup.transport), sizeof hello);
+        send_hello(&setup, NULL, 0, NULL, probe_new(&third));
+        assert_ended(&third, 1, 0);
+
+        /* As in mediasoup, the consumer counts what it handed to the transport, refused by the buffer or not. */
+        ck_assert_uint_eq(data_consumer_messages_sent(setup.consumer), 3);
+        ck_assert_uint_eq(data_consumer_bytes_sent(setup.consumer), 3 * sizeof hello);
+        setup_free(&setup);
+}
+
+/* The router's sends ask for no answer. */
+KATA_TEST(send_without_callback_queues_message)
+{
+        struct setup setup = sctp_setup(1024, 32);
+
+        send_hello(&setup, NULL, 0, NULL, NULL);
+
+        ck_assert_uint_eq(data_consumer_messages_sent(setup.consumer), 1);
+        ck_assert_uint_eq(transport_sctp_buffered(setup.transport), sizeof hello);
+        setup_free(&setup);
+}
+
+KATA_TEST(send_without_callback_refused_quietly)
+{
+        struct setup setup = sctp_setup(1024, 32);
+
+        data_consumer_set_paused(setup.consumer, true);
+        send_hello(&setup, NULL, 0, NULL, NULL);
+        data_consumer_send_message(setup.consumer, big, sizeof big, PPID_BINARY, NULL, 0, NULL, NULL);
+
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * The direct transport
+ */
+
+KATA_TEST(direct_consumer_delivers_without_sctp_association)
+{
+        struct deliveries deliveries = { 0 };
+        struct outcomes outcomes = { 0 };
+        struct setup setup = direct_setup(&deliveries, 32);
+
+        ck_assert(!transport_sctp_association_connected(setup.transport));
+        send_hello(&setup, NULL, 0, NULL, probe_new(&outcomes));
+
+        ck_assert_uint_eq(deliveries.count, 1);
+        ck_assert_uint_eq(deliveries.last_len, sizeof hello);
+        ck_assert_uint_eq(deliveries.last_ppid, PPID_STRING);
+        ck_assert_mem_eq(deliveries.last, hello, sizeof hello);
+        /* Delivered: if the callback ended, it said so. */
+        assert_each_callback_ends_once(&outcomes);
+        ck_assert_msg(outcomes.not_sent == 0 && outcomes.buffer_full == 0,
+                      "the direct transport delivered the message, but its callback was told it was not queued");
+        ck_assert_uint_eq(data_consumer_messages_sent(setup.consumer), 1);
+        ck_assert_uint_eq(data_consumer_bytes_sent(setup.consumer), sizeof hello);
+        setup_free(&setup);
+}
+
+KATA_TEST(direct_send_without_callback_delivers)
+{
+        struct deliveries deliveries = { 0 };
+        struct setup setup = direct_setup(&deliveries, 32);
+
+        send_hello(&setup, NULL, 0, NULL, NULL);
+
+        ck_assert_uint_eq(deliveries.count, 1);
+        ck_assert_uint_eq(data_consumer_messages_sent(setup.consumer), 1);
+        setup_free(&setup);
+}
+
+KATA_TEST(direct_send_refused_while_disconnected)
+{
+        struct deliveries deliveries = { 0 };
+        struct outcomes outcomes = { 0 };
+        struct setup setup = direct_setup(&deliveries, 32);
+
+        transport_set_connected(setup.transport, false);
+        send_hello(&setup, NULL, 0, NULL, probe_new(&outcomes));
+
+        ck_assert_uint_eq(deliveries.count, 0);
+        assert_refused(&outcomes);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * DATACONSUMER_SEND: the request the Node side waits for
+ */
+
+/* Each request was answered once and then freed, or is still alive (then its callback was dropped, and the
+ * leak check reports it). */
+static void assert_each_request_ends_once(const struct channel *channel)
+{
+        unsigned long answered = channel->accepted + channel->errors;
+
+        ck_assert_uint_le(channel->freed, channel->requests);
+        ck_assert_msg(channel->unanswered == 0,
+                      "%lu of %lu requests were freed without an answer: their callers wait forever",
+                      channel->unanswered, channel->requests);
+        ck_assert_msg(answered <= channel->freed, "%lu of %lu requests were answered but never freed",
+                      answered - channel->freed, channel->requests);
+}
+
+/* A request the consumer refused: if answered, with "message send failed". */
+static void assert_request_refused(const struct channel *channel)
+{
+        assert_each_request_ends_once(channel);
+        ck_assert_msg(channel->accepted == 0, "a request the consumer refused was accepted");
+        ck_assert_str_eq(channel->last_error, channel->errors > 0 ? "message send failed" : "");
+}
+
+static void send_request(struct setup *setup, struct channel *channel, const uint8_t *data, size_t len)
+{
+        struct channel_request *request = channel_request_new(channel);
+
+        ck_assert_ptr_nonnull(request);
+        data_consumer_handle_send_request(setup->consumer, request, data, len, PPID_BINARY);
+}
+
+KATA_TEST(request_accepted_when_queued)
+{
+        struct channel channel = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+
+        send_request(&setup, &channel, hello, sizeof hello);
+
+        assert_each_request_ends_once(&channel);
+        ck_assert_uint_eq(channel.accepted, 1);
+        ck_assert_uint_eq(channel.errors, 0);
+        ck_assert_uint_eq(channel.freed, 1);
+        ck_assert_uint_eq(transport_sctp_buffered(setup.transport), sizeof hello);
+        setup_free(&setup);
+}
+
+KATA_TEST(request_answers_sctpsendbufferfull)
+{
+        struct channel channel = { 0 };
+        struct setup setup = sctp_setup(4, 32);
+
+        send_request(&setup, &channel, hello, sizeof hello);
+
+        assert_each_request_ends_once(&channel);
+        ck_assert_uint_eq(channel.accepted, 0);
+        ck_assert_uint_eq(channel.errors, 1);
+        ck_assert_uint_eq(channel.freed, 1);
+        ck_assert_str_eq(channel.last_error, "sctpsendbufferfull");
+        setup_free(&setup);
+}
+
+/* The symptom of issue #1382: the request never got a response. */
+KATA_TEST(request_answered_while_consumer_paused)
+{
+        struct channel channel = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+
+        data_consumer_set_paused(setup.consumer, true);
+        send_request(&setup, &channel, hello, sizeof hello);
+
+        ck_assert_uint_eq(channel.requests, 1);
+        assert_request_refused(&channel);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+KATA_TEST(request_answered_while_sctp_association_down)
+{
+        struct channel channel = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+
+        transport_set_sctp_association_connected(setup.transport, false);
+        send_request(&setup, &channel, hello, sizeof hello);
+
+        ck_assert_uint_eq(channel.requests, 1);
+        assert_request_refused(&channel);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+KATA_TEST(request_answered_when_message_too_big)
+{
+        struct channel channel = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+
+        send_request(&setup, &channel, big, sizeof big);
+
+        ck_assert_uint_eq(channel.requests, 1);
+        assert_request_refused(&channel);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
+KATA_TEST(request_on_direct_consumer_is_accepted)
+{
+        struct deliveries deliveries = { 0 };
+        struct channel channel = { 0 };
+        struct setup setup = direct_setup(&deliveries, 32);
+
+        send_request(&setup, &channel, hello, sizeof hello);
+
+        ck_assert_uint_eq(deliveries.count, 1);
+        ck_assert_uint_eq(deliveries.last_ppid, PPID_BINARY);
+        assert_each_request_ends_once(&channel);
+        ck_assert_msg(channel.errors == 0,
+                      "the direct transport delivered the message, but the request got the error \"%s\"",
+                      channel.last_error);
+        setup_free(&setup);
+}
+
+KATA_TEST(many_requests_while_paused_each_end_once)
+{
+        struct channel channel = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+
+        data_consumer_set_data_producer_paused(setup.consumer, true);
+        for (int i = 0; i < 50; i++)
+                send_request(&setup, &channel, hello, sizeof hello);
+
+        ck_assert_uint_eq(channel.requests, 50);
+        assert_request_refused(&channel);
+        setup_free(&setup);
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * The pieces around it
+ */
+
+KATA_TEST(on_queued_adapter_maps_each_result)
+{
+        struct outcomes queued = { 0 }, full = { 0 }, cancelled = { 0 }, failed = { 0 };
+
+        ck_assert_ptr_null(once_cb_complete(probe_new(&queued), TRANSPORT_SEND_QUEUED));
+        ck_assert_ptr_null(once_cb_complete(probe_new(&full), TRANSPORT_SEND_BUFFER_FULL));
+        ck_assert_ptr_null(once_cb_cancel(probe_new(&cancelled)));
+        ck_assert_ptr_null(once_cb_complete(probe_new(&failed), -EIO));
+
+        assert_ended(&queued, 1, 0);
+        assert_ended(&full, 0, 1);
+        ck_assert_uint_eq(cancelled.not_sent, 1);
+        ck_assert_uint_eq(cancelled.freed, 1);
+        ck_assert_uint_eq(failed.not_sent, 1);
+        ck_assert_uint_eq(failed.freed, 1);
+}
+
+static void answer_twice(void *arg)
+{
+        struct channel *channel = arg;
+        struct channel_request *request = channel_request_new(channel);
+
+        channel_request_accept(request);
+        channel_request_error(request, "message send failed");
+}
+
+KATA_TEST(request_answered_twice_aborts)
+{
+        struct channel channel = { 0 };
+
+        kata_assert_aborts(answer_twice, &channel, "already answered");
+}
+
+KATA_TEST(consumer_is_active_only_when_everything_is_up)
+{
+        struct setup setup = sctp_setup(1024, 32);
+
+        data_consumer_set_data_producer_paused(setup.consumer, true);
+        ck_assert(!data_consumer_is_active(setup.consumer));
+        data_consumer_set_data_producer_paused(setup.consumer, false);
+        ck_assert(data_consumer_is_active(setup.consumer));
+        data_consumer_set_paused(setup.consumer, true);
+        ck_assert(!data_consumer_is_active(setup.consumer));
+        data_consumer_set_paused(setup.consumer, false);
+        data_consumer_set_data_producer_closed(setup.consumer);
+        ck_assert(!data_consumer_is_active(setup.consumer));
+        setup_free(&setup);
+}
+
+KATA_TEST(set_subchannels_rejects_too_many)
+{
+        struct setup setup = sctp_setup(1024, 32);
+        uint16_t many[DATA_CONSUMER_MAX_SUBCHANNELS + 1] = { 0 };
+
+        ck_assert_int_eq(data_consumer_set_subchannels(setup.consumer, many, DATA_CONSUMER_MAX_SUBCHANNELS + 1),
+                         -EINVAL);
+        ck_assert_int_eq(data_consumer_set_subchannels(setup.consumer, many, DATA_CONSUMER_MAX_SUBCHANNELS), 0);
+        setup_free(&setup);
+}
+
+KATA_TEST(free_functions_accept_null)
+{
+        ck_assert_ptr_null(data_consumer_free(NULL));
+        ck_assert_ptr_null(transport_free(NULL));
+        ck_assert_ptr_null(channel_request_free(NULL));
+}
+
+void kata_register(TCase *tc)
+{
+        /* The four refusals, the first reached five ways. */
+        tcase_add_test(tc, send_refused_while_transport_disconnected);
+        tcase_add_test(tc, send_refused_while_sctp_association_down);
+        tcase_add_test(tc, send_refused_while_consumer_paused);
+        tcase_add_test(tc, send_refused_while_data_producer_paused);
+        tcase_add_test(tc, send_refused_after_data_producer_closed);
+        tcase_add_test(tc, send_refused_when_required_subchannel_not_subscribed);
+        tcase_add_test(tc, send_refused_when_no_listed_subchannel_subscribed);
+        tcase_add_test(tc, send_refused_when_message_exceeds_max_size);
+        tcase_add_test(tc, send_refused_while_paused_then_queued_once_resumed);
+        tcase_add_test(tc, many_refused_sends_each_end_once);
+        /* The sends that already worked must keep working. */
+        tcase_add_test(tc, send_queues_message_on_sctp);
+        tcase_add_test(tc, send_queues_message_of_exactly_max_size);
+        tcase_add_test(tc, send_to_subscribed_required_subchannel_is_queued);
+        tcase_add_test(tc, send_to_subchannels_one_subscribed_is_queued);
+        tcase_add_test(tc, send_reports_full_send_buffer_until_peer_acknowledges);
+        tcase_add_test(tc, send_without_callback_queues_message);
+        tcase_add_test(tc, send_without_callback_refused_quietly);
+        /* The direct transport. */
+        tcase_add_test(tc, direct_consumer_delivers_without_sctp_association);
+        tcase_add_test(tc, direct_send_without_callback_delivers);
+        tcase_add_test(tc, direct_send_refused_while_disconnected);
+        /* DATACONSUMER_SEND. */
+        tcase_add_test(tc, request_accepted_when_queued);
+        tcase_add_test(tc, request_answers_sctpsendbufferfull);
+        tcase_add_test(tc, request_answered_while_consumer_paused);
+        tcase_add_test(tc, request_answered_while_sctp_association_down);
+        tcase_add_test(tc, request_answered_when_message_too_big);
+        tcase_add_test(tc, request_on_direct_consumer_is_accepted);
+        tcase_add_test(tc, many_requests_while_paused_each_end_once);
+        /* The pieces around it. */
+        tcase_add_test(tc, on_queued_adapter_maps_each_result);
+        tcase_add_test(tc, request_answered_twice_aborts);
+        tcase_add_test(tc, consumer_is_active_only_when_everything_is_up);
+        tcase_add_test(tc, set_subchannels_rejects_too_many);
+        tcase_add_test(tc, free_functions_accept_null);
+}
