@@ -30,7 +30,7 @@ setup:
 	@$(TOOLS)/setup
 
 check:
-	@$(TOOLS)/selftest
+	@$(TOOLS)/selftest $(KATAS)
 
 status:
 	@$(TOOLS)/status $(KATAS)

@@ -62,7 +62,7 @@ binary_of = $(BUILD)/$(1)/test_$(subst -,_,$(KATA))
 
 BIN := $(call binary_of,$(VARIANT))
 
-.PHONY: all check coverage clean help tools-check hint watch reset
+.PHONY: all check coverage clean help tools-check hint watch reset oom
 .DEFAULT_GOAL := check
 
 all: $(BIN)
@@ -77,6 +77,8 @@ help:
 	  "  make hint                     the next hint (make hint N=2: hint 2 again)" \
 	  "  make watch                    run make check again whenever a source file changes" \
 	  "  make reset                    put the kata back as it was (your version is saved first)" \
+	  "  make oom                      fail each allocation in turn: every error path must stay leak-free" \
+	  "  KATA_TESTS=a,b                run only the tests named (with check, coverage or oom)" \
 	  "  make clean                    remove this folder's build outputs" \
 	  "  V=1                           show every command"
 
@@ -111,6 +113,23 @@ $(call binary_of,$(1)): $(call objects_of,$(1))
 -include $(patsubst %.o,%.d,$(call objects_of,$(1)))
 endef
 $(foreach v,plain asan coverage,$(eval $(call variant_rules,$(v))))
+
+# The allocation-failure build: the plain objects of the code under test and of the toolbox, with their
+# calls to the allocators (and descriptor makers) renamed to harness/test/kata_oom.c's failing versions.
+OOM_CALLS := malloc calloc realloc reallocarray strdup strndup socket accept accept4 pipe pipe2 open fopen
+OOM_BIN := $(BUILD)/oom/test_$(subst -,_,$(KATA))
+OOM_OBJECTS := $(SOURCES:%.c=$(BUILD)/oom/src/%.o) $(TOOLBOX_SOURCES:%.c=$(BUILD)/oom/toolbox/%.o) \
+	$(TEST:%.c=$(BUILD)/plain/test/%.o) $(BUILD)/plain/harness/kata_test.o $(BUILD)/plain/harness/check_floor.o \
+	$(BUILD)/plain/harness/kata_oom.o
+$(BUILD)/oom/%.o: $(BUILD)/plain/%.o
+	@mkdir -p $(dir $@)
+	$(Q)objcopy $(foreach call,$(OOM_CALLS),--redefine-sym $(call)=kata_oom_$(call)) $< $@
+$(OOM_BIN): $(OOM_OBJECTS)
+	$(if $(Q),@printf '  LD  %s\n' "$(patsubst $(ROOT)/%,%,$@)")
+	$(Q)$(CC) $^ -o $@ $(CHECK_LIBS)
+
+oom: $(OOM_BIN)
+	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) $(TOOLS)/oom-sweep $(OOM_BIN) $(BUILD)/oom-run
 
 check: $(BIN)
 	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) DETECTOR=$(DETECTOR) V=$(V) \
