@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The session of one device (SRS's SrsGbSession): holds the device's current SIP and media connections and
+ * drives the state machine init → connecting → established every 300 ms.
+ */
+#include "gb28181.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "sptr.h"
+
+struct gb_session {
+        struct gb_listener *listener; /* raw: outlives every session */
+        struct executor *executor;    /* raw: NULL once the cycle has ended */
+        struct gb_sip_conn *sip;      /* +1: the device's current SIP connection */
+        struct gb_media_conn *media;  /* +1: its current media connection; NULL until one binds */
+        char device_id[GB_DEVICE_ID_MAX];
+        uint32_t ssrc;
+        enum gb_session_state state;
+        msec_t next_drive_at;
+        msec_t connecting_since;
+        msec_t media_lost_since;
+        bool media_lost;
+        unsigned nn_timeout; /* connecting timeouts so far; never reset, as in SRS */
+        unsigned long packs;
+};
+
+static void session_destroy(void *object)
+{
+        struct gb_session *session = object;
+
+        sptr_unref(session->sip);
+        sptr_unref(session->media);
+}
+
+/* Back to init: the next drive INVITEs the device again. */
+static void reset_to_register(struct gb_session *session)
+{
+        gb_sip_conn_reset_to_register(session->sip);
+        session->state = GB_SESSION_INIT;
+}
+
+static int drive_state(struct gb_session *session, msec_t now)
+{
+        const struct gb_config *config = &session->listener->config;
+        enum gb_sip_state sip_state = gb_sip_conn_state(session->sip);
+        bool media_connected = gb_media_conn_is_connected(session->media);
+        int r;
+
+        switch (session->state) {
+        case GB_SESSION_INIT:
+                if (sip_state != GB_SIP_REGISTERED)
+                        break;
+                /* An INVITE that cannot be sent is like one the device ignores: the timeout retries it. */
+                (void) gb_sip_conn_invite(session->sip, session->ssrc);
+                r = resource_manager_add_with_fast_id(session->listener->manager, session->ssrc, session);
+                if (r < 0)
+                        return r;
+                session->state = GB_SESSION_CONNECTING;
+                session->connecting_since = now;
+                break;
+        case GB_SESSION_CONNECTING:
+                if (sip_state == GB_SIP_STABLE && media_connected) {
+                        session->state = GB_SESSION_ESTABLISHED;
+                        session->media_lost = false;
+                        break;
+                }
+                if (now - session->connecting_since <= config->connecting_timeout_ms)
+                        break;
+                if (session->nn_timeout++ > GB_MAX_TIMEOUT)
+                        return -ETIMEDOUT;
+                reset_to_register(session);
+                break;
+        case GB_SESSION_ESTABLISHED:
+                if (media_connected) {
+                        session->media_lost = false;
+                } else if (!session->media_lost) {
+                        session->media_lost = true;
+                        session->media_lost_since = now;
+                } else if (now - session->media_lost_since > config->reinvite_wait_ms) {
+                        reset_to_register(session);
+                }
+                break;
+        }
+        return EXECUTOR_RUNNING;
+}
+
+static int session_step(void *object, msec_t now)
+{
+        struct gb_session *session = object;
+
+        if (now < session->next_drive_at)
+                return EXECUTOR_RUNNING;
+        session->next_drive_at = now + GB_SESSION_DRIVE_INTERVAL_MS;
+        if (gb_sip_conn_state(session->sip) == GB_SIP_BYE)
+                return EXECUTOR_DONE;
+        return drive_state(session, now);
+}
+
+static void session_on_done(void *object, int result)
+{
+        struct gb_session *session = object;
+        const struct gb_config *config = &session->listener->config;
+        enum gb_session_end why = result == EXECUTOR_DONE ? GB_END_BYE :
+                                  result == -ETIMEDOUT    ? GB_END_TIMEOUT :
+                                                            GB_END_ERROR;
+
+        session->executor = NULL;
+        /* The device is gone: so are its connections (SRS: sip_->interrupt(); media_->interrupt();). */
+        gb_sip_conn_interrupt(session->sip);
+        gb_media_conn_interrupt(session->media);
+        if (config->on_session_end)
+                config->on_session_end(session->device_id, why, config->userdata);
+}
+
+static const struct executor_handler session_handler = {
+        .step = session_step,
+        .on_done = session_on_done,
+};
+
+int gb_session_start(struct gb_listener *listener, const char *device_id, struct gb_session **ret_session)
+{
+        _cleanup_sptr_ struct gb_session *session = sptr_new(sizeof *session, session_destroy);
+        int r;
+
+        if (!session)
+                return -ENOMEM;
+        session->listener = listener;
+        snprintf(session->device_id, sizeof session->device_id, "%s", device_id);
+        session->ssrc = ++listener->last_ssrc;
+        session->state = GB_SESSION_INIT;
+        session->next_drive_at = event_loop_now(listener->loop);
+        r = resource_manager_add_with_id(listener->manager, device_id, session);
+        if (r < 0)
+                return r;
+        session->executor = executor_start(listener->loop, session, &session_handler);
+        if (!session->executor) {
+                resource_manager_remove(listener->manager, session);
+                return -ENOMEM;
+        }
+        *ret_session = session; /* the manager holds it */
+        return 0;
+}
+
+void gb_session_on_sip_transport(struct gb_session *session, struct gb_sip_conn *sip)
+{
+        if (session->sip == sip)
+                return;
+        if (session->sip) {
+                /* The device came back on a new connection. SRS leaves the old one running until the
+                 * session ends; here it ends now, so that it is freed now. */
+                gb_sip_conn_take_over(sip, session->sip);
+                gb_sip_conn_interrupt(session->sip);
+        }
+        sptr_assign(session->sip, sip);
+}
+
+void gb_session_on_media_transport(struct gb_session *session, struct gb_media_conn *media)
+{
+        if (session->media == media)
+                return;
+        gb_media_conn_interrupt(session->media); /* a newer connection replaces it */
+        sptr_assign(session->media, media);
+}
+
+void gb_session_on_ps_pack(struct gb_session *session, const struct gb_message *pack)
+{
+        (void) pack;
+        session->packs++;
+}
+
+struct gb_session *gb_session_find(const struct resource_manager *manager, const char *device_id)
+{
+        return resource_manager_find_by_id(manager, device_id);
+}
+
+enum gb_session_state gb_session_state(const struct gb_session *session)
+{
+        return session->state;
+}
+
+uint32_t gb_session_ssrc(const struct gb_session *session)
+{
+        return session->ssrc;
+}
+
+unsigned long gb_session_packs(const struct gb_session *session)
+{
+        return session->packs;
+}

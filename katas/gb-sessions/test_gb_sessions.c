@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests for gb-sessions. The same file tests the kata and its solution: do not edit it to make the kata pass.
+ *
+ * How these tests are built. The kata's bug is a reference cycle: once a device has left, its session and
+ * its connections hold each other and are never freed, but everything they DO is right: messages, states,
+ * the manager's bookkeeping, the end-of-session callback. So every assertion below is about behaviour that
+ * the leaky code gets right too, and `make check DETECTOR=none` is green on the kata. Whether the objects
+ * are freed is checked by the detector alone: KATA_TEST fails a test that leaves memory behind, and the
+ * churn test also asserts that the heap is back at its baseline while the server still runs (that part is
+ * skipped under DETECTOR=none). Freeing too early shows up as a memory error, and never freeing the
+ * manager's zombies as a behaviour failure (they stay counted in the manager).
+ *
+ * The test plays the devices: it holds one end of each transport, sends SIP messages and PS packs, and
+ * reads what the server answers. Time is a variable: run_for() advances it 100 ms per round.
+ */
+#include "kata_test.h"
+
+/* Angle brackets: the headers of the folder being built (kata or solution). */
+#include <executor.h>
+#include <gb28181.h>
+#include <resource_manager.h>
+#include <transport.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "sptr.h"
+
+#define ROUND_MS 100
+#define PACK_SIZE 1316 /* seven 188-byte TS/PS packets, a usual TCP payload */
+
+/* ---- The server, its clock, and what it reported ---- */
+
+struct world {
+        msec_t now;
+        struct resource_manager *manager;
+        struct event_loop *loop;
+        struct gb_listener *listener;
+        unsigned ended[GB_END_ERROR + 1]; /* on_session_end() calls, by reason */
+        msec_t ended_at;
+};
+
+static msec_t world_clock(void *userdata)
+{
+        return ((const struct world *) userdata)->now;
+}
+
+static void record_session_end(const char *device_id, enum gb_session_end why, void *userdata)
+{
+        struct world *world = userdata;
+
+        (void) device_id;
+        world->ended[why]++;
+        world->ended_at = world->now;
+}
+
+static void world_init(struct world *world)
+{
+        const struct gb_config config = { .on_session_end = record_session_end, .userdata = world };
+
+        *world = (struct world){ .now = 1000 };
+        world->manager = resource_manager_new();
+        ck_assert_ptr_nonnull(world->manager);
+        world->loop = event_loop_new(world->manager, world_clock, world);
+        ck_assert_ptr_nonnull(world->loop);
+        world->listener = gb_listener_new(world->loop, world->manager, &config);
+        ck_assert_ptr_nonnull(world->listener);
+}
+
+/* Stops the server: whatever still runs is dropped by the manager. */
+static void world_fini(struct world *world)
+{
+        world->loop = event_loop_free(world->loop);
+        world->manager = resource_manager_free(world->manager);
+        world->listener = gb_listener_free(world->listener);
+}
+
+/* ---- A device ---- */
+
+struct device {
+        char id[GB_DEVICE_ID_MAX];
+        struct transport *sip;   /* +1: the device's end */
+        struct transport *media; /* +1, or NULL */
+        uint32_t ssrc;           /* from the last INVITE */
+        unsigned register_oks, invites, acks, bye_oks;
+        msec_t invited_at[8];
+};
+
+static void device_init(struct device *device, unsigned number)
+{
+        *device = (struct device){ 0 };
+        snprintf(device->id, sizeof device->id, "3402000000132%07u", number);
+}
+
+static void device_fini(struct device *device)
+{
+        device->sip = sptr_unref(device->sip);
+        device->media = sptr_unref(device->media);
+}
+
+/* Reads what the server sent on the device's SIP connection. */
+static void device_poll(struct device *device, msec_t now)
+{
+        struct gb_message message;
+
+        while (device->sip && transport_device_receive(device->sip, &message) == 0) {
+                switch (message.type) {
+                case GB_MSG_REGISTER_OK:
+                        device->register_oks++;
+                        break;
+                case GB_MSG_INVITE:
+                        if (device->invites < sizeof device->invited_at / sizeof device->invited_at[0])
+                                device->invited_at[device->invites] = now;
+                        device->invites++;
+                        device->ssrc = message.ssrc;
+                        break;
+                case GB_MSG_ACK:
+                        device->acks++;
+                        break;
+                case GB_MSG_BYE_OK:
+                        device->bye_oks++;
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
+/* Runs the server for ms of its time, one round every ROUND_MS; the device (may be NULL) reads its mail
+ * after every round. */
+static void run_for(struct world *world, struct device *device, msec_t ms)
+{
+        for (msec_t elapsed = 0; elapsed < ms; elapsed += ROUND_MS) {
+                world->now += ROUND_MS;
+                event_loop_run_once(world->loop);
+                if (device)
+                        device_poll(device, world->now);
+        }
+}
+
+static int device_send_packs(struct device *device, unsigned n);
+
+/* The same, while the device streams one pack a round, as a camera does until the server hangs up on it. */
+static void run_streaming(struct world *world, struct device *device, msec_t ms)
+{
+        for (msec_t elapsed = 0; elapsed < ms; elapsed += ROUND_MS) {
+                (void) device_send_packs(device, 1); /* -EPIPE once the server has hung up */
+                run_for(world, device, ROUND_MS);
+        }
+}
+
+static int device_send(struct transport *transport, const struct device *device, enum gb_message_type type,
+                       unsigned expires)
+{
+        struct gb_message message = { .type = type, .expires = expires, .ssrc = device->ssrc };
+
+        memcpy(message.device_id, device->id, sizeof message.device_id);
+        return transport_device_send(transport, &message);
+}
+
+static int device_connect_sip(struct world *world, struct device *device)
+{
+        device->sip = transport_new();
+        if (!device->sip)
+                return -ENOMEM;
+        return gb_listener_accept_sip(world->listener, device->sip);
+}
+
+static int device_connect_media(struct world *world, struct device *device)
+{
+        device->media = transport_new();
+        if (!device->media)
+                return -ENOMEM;
+        return gb_listener_accept_media(world->listener, device->media);
+}
+
+/* n PS packs on the device's media connection: 0, or what the first failed send said. */
+static int device_send_packs(struct device *device, unsigned n)
+{
+        struct gb_message pack = { .type = GB_MSG_PS_PACK, .ssrc = device->ssrc, .size = PACK_SIZE };
+        int r = 0;
+
+        for (unsigned i = 0; i < n && r == 0; i++)
+                r = transport_device_send(device->media, &pack);
+        return r;
+}
+
+/* The device hangs up its media connection (a network glitch, a camera reboot). */
+static void device_lose_media(struct device *device)
+{
+        transport_device_close(device->media);
+        device->media = sptr_unref(device->media);
+}
+
+/* REGISTER, wait for the INVITE, answer it, connect the media and stream: the device is established. */
+static void device_start_streaming(struct world *world, struct device *device)
+{
+        ck_assert_int_eq(device_connect_sip(world, device), 0);
+        ck_assert_int_eq(device_send(device->sip, device, GB_MSG_REGISTER, 3600), 0);
+        run_for(world, device, 1000);
+        ck_assert_uint_eq(device->register_oks, 1);
+        ck_assert_uint_eq(device->invites, 1);
+
+        ck_assert_int_eq(device_send(device->sip, device, GB_MSG_INVITE_OK, 0), 0);
+        ck_assert_int_eq(device_connect_media(world, device), 0);
+        ck_assert_int_eq(device_send_packs(device, 10), 0);
+        run_for(world, device, 1000);
+        ck_assert_uint_eq(device->acks, 1);
+}
+
+/* ---- The resource manager and the executor ---- */
+
+/* A resource that counts its destruction and scripts its cycle. */
+struct probe {
+        unsigned *destroyed;
+        unsigned steps, steps_until_done;
+        msec_t last_step_at;
+        unsigned done_calls;
+        int done_result;
+        struct executor *executor;
+};
+
+static void probe_destroy(void *object)
+{
+        struct probe *probe = object;
+
+        (*probe->destroyed)++;
+}
+
+static struct probe *probe_new(unsigned *destroyed)
+{
+        struct probe *probe = sptr_new(sizeof *probe, probe_destroy);
+
+        ck_assert_ptr_nonnull(probe);
+        probe->destroyed = destroyed;
+        return probe;
+}
+
+static int probe_step(void *object, msec_t now)
+{
+        struct probe *probe = object;
+
+        probe->steps++;
+        probe->last_step_at = now;
+        return probe->steps == probe->steps_until_done ? EXECUTOR_DONE : EXECUTOR_RUNNING;
+}
+
+static void probe_on_done(void *object, int result)
+{
+        struct probe *probe = object;
+
+        probe->done_calls++;
+        probe->done_result = result;
+        probe->executor = NULL;
+}
+
+static const struct executor_handler probe_handler = { .step = probe_step, .on_done = probe_on_done };
+
+KATA_TEST(manager_finds_resources_until_they_are_removed)
+{
+        unsigned destroyed = 0;
+        struct resource_manager *manager = resource_manager_new();
+        struct probe *a = probe_new(&destroyed), *b = probe_new(&destroyed), *c = probe_new(&destroyed);
+
+        ck_assert_ptr_nonnull(manager);
+        ck_assert_int_eq(resource_manager_add_with_id(manager, "34020000001320000001", a), 0);
+        ck_assert_int_eq(resource_manager_add_with_fast_id(manager, 340200001, b), 0);
+        ck_assert_int_eq(resource_manager_add(manager, c), 0);
+        ck_assert_int_eq(resource_manager_add(manager, c), 0);
+        ck_assert_uint_eq(resource_manager_size(manager), 3);
+        ck_assert_uint_eq(sptr_count(c), 2); /* ours and the manager's, once */
+        ck_assert_ptr_eq(resource_manager_find_by_id(manager, "34020000001320000001"), a);
+        ck_assert_ptr_eq(resource_manager_find_by_fast_id(manager, 340200001), b);
+        ck_assert_ptr_null(resource_manager_find_by_id(manager, "34020000001320000002"));
+        ck_assert_ptr_null(resource_manager_find_by_fast_id(manager, 340200002));
+
+        /* Removed: no longer found, but not freed before the manager's cycle. */
+        resource_manager_remove(manager, a);
+        ck_assert_ptr_null(resource_manager_find_by_id(manager, "34020000001320000001"));
+        ck_assert_uint_eq(resource_manager_zombies(manager), 1);
+        a = sptr_unref(a);
+        ck_assert_uint_eq(destroyed, 0);
+        resource_manager_dispose(manager);
+        ck_assert_uint_eq(destroyed, 1);
+        ck_assert_uint_eq(resource_manager_size(manager), 2);
+        ck_assert_uint_eq(resource_manager_zombies(manager), 0);
+
+        b = sptr_unref(b);
+        c = sptr_unref(c);
+        ck_assert_uint_eq(destroyed, 1);
+        manager = resource_manager_free(manager);
+        ck_assert_uint_eq(destroyed, 3);
+}
+
+KATA_TEST(manager_disposes_a_resource_removed_twice_once)
+{
+        unsigned destroyed = 0;
+        struct resource_manager *manager = resource_manager_new();
+        _cleanup_sptr_ struct probe *probe = probe_new(&destroyed);
+
+        ck_assert_ptr_nonnull(manager);
+        ck_assert_int_eq(resource_manager_add(manager, probe), 0);
+        resource_manager_remove(manager, probe);
+        resource_manager_remove(manager, probe);
+        ck_assert_uint_eq(resource_manager_zombies(manager), 1);
+        resource_manager_dispose(manager);
+        resource_manager_dispose(manager);
+        ck_assert_uint_eq(sptr_count(probe), 1); /* the manager released its reference, once */
+        ck_assert_uint_eq(resource_manager_size(manager), 0);
+        resource_manager_free(manager);
+        ck_assert_uint_eq(destroyed, 0);
+}
+
+KATA_TEST(executor_tells_its_owner_once_and_leaves_the_manager)
+{
+        unsigned destroyed = 0;
+        struct world world = { .now = 5000 };
+        struct probe *probe = probe_new(&destroyed);
+
+        world.manager = resource_manager_new();
+        ck_assert_ptr_nonnull(world.manager);
+        world.loop = event_loop_new(world.manager, world_clock, &world);
+        ck_assert_ptr_nonnull(world.loop);
+        ck_assert_int_eq(resource_manager_add(world.manager, probe), 0);
+        probe->steps_until_done = 3;
+        probe->executor = executor_start(world.loop, probe, &probe_handler);
+        ck_assert_ptr_nonnull(probe->executor);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 2); /* the probe and its executor */
+        ck_assert_uint_eq(event_loop_running(world.loop), 1);
+
+        run_for(&world, NULL, 2 * ROUND_MS);
+        ck_assert_uint_eq(probe->steps, 2);
+        ck_assert_uint_eq(probe->done_calls, 0);
+
+        /* The third step ends the cycle: on_done once, then the probe and its executor leave the manager,
+         * which frees them at the end of the same round. The test's own reference keeps the probe. */
+        run_for(&world, NULL, 3 * ROUND_MS);
+        ck_assert_uint_eq(probe->steps, 3);
+        ck_assert_uint_eq(probe->done_calls, 1);
+        ck_assert_int_eq(probe->done_result, EXECUTOR_DONE);
+        ck_assert_ptr_null(probe->executor);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+        ck_assert_uint_eq(resource_manager_zombies(world.manager), 0);
+        ck_assert_uint_eq(event_loop_running(world.loop), 0);
+        ck_assert_uint_eq(sptr_count(probe), 1);
+        ck_assert_uint_eq(destroyed, 0);
+        probe = sptr_unref(probe);
+        ck_assert_uint_eq(destroyed, 1);
+
+        world.loop = event_loop_free(world.loop);
+        world.manager = resource_manager_free(world.manager);
+}
+
+KATA_TEST(interrupted_executor_ends_without_another_step)
+{
+        unsigned destroyed = 0;
+        struct world world = { .now = 5000 };
+        _cleanup_sptr_ struct probe *probe = probe_new(&destroyed);
+
+        world.manager = resource_manager_new();
+        ck_assert_ptr_nonnull(world.manager);
+        world.loop = event_loop_new(world.manager, world_clock, &world);
+        ck_assert_ptr_nonnull(world.loop);
+        ck_assert_int_eq(resource_manager_add(world.manager, probe), 0);
+        probe->executor = executor_start(world.loop, probe, &probe_handler);
+        ck_assert_ptr_nonnull(probe->executor);
+
+        run_for(&world, NULL, ROUND_MS);
+        ck_assert_uint_eq(probe->steps, 1);
+        ck_assert_uint_eq(probe->last_step_at, 5100); /* the injected clock */
+        executor_interrupt(probe->executor);
+        run_for(&world, NULL, 3 * ROUND_MS);
+        ck_assert_uint_eq(probe->steps, 1);
+        ck_assert_uint_eq(probe->done_calls, 1);
+        ck_assert_int_eq(probe->done_result, -EINTR);
+        ck_assert_ptr_null(probe->executor);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+        ck_assert_uint_eq(sptr_count(probe), 1); /* only ours is left */
+
+        world.loop = event_loop_free(world.loop);
+        world.manager = resource_manager_free(world.manager);
+        ck_assert_uint_eq(destroyed, 0);
+}
+
+/* ---- A device's life ---- */
+
+KATA_TEST(device_registers_streams_and_says_bye)
+{
+        struct world world;
+        struct device device;
+        struct gb_session *session;
+
+        world_init(&world);
+        device_init(&device, 1);
+
+        ck_assert_int_eq(device_connect_sip(&world, &device), 0);
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_REGISTER, 3600), 0);
+        run_for(&world, &device, ROUND_MS);
+        ck_assert_uint_eq(device.register_oks, 1);
+        session = gb_session_find(world.manager, device.id);
+        ck_assert_ptr_nonnull(session);
+
+        /* The session INVITEs the device at its first drive, with the SSRC it is then found by. */
+        run_for(&world, &device, GB_SESSION_DRIVE_INTERVAL_MS);
+        ck_assert_uint_eq(device.invites, 1);
+        ck_assert_uint_eq(device.ssrc, gb_session_ssrc(session));
+        ck_assert_int_eq(gb_session_state(session), GB_SESSION_CONNECTING);
+        ck_assert_ptr_eq(resource_manager_find_by_fast_id(world.manager, device.ssrc), session);
+
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_INVITE_OK, 0), 0);
+        ck_assert_int_eq(device_connect_media(&world, &device), 0);
+        ck_assert_int_eq(device_send_packs(&device, 10), 0);
+        run_for(&world, &device, 1000);
+        ck_assert_uint_eq(device.acks, 1);
+        ck_assert_int_eq(gb_session_state(session), GB_SESSION_ESTABLISHED);
+        ck_assert_uint_eq(gb_session_packs(session), 10);
+        /* The session, its SIP and its media connection, and the executor of each. */
+        ck_assert_uint_eq(resource_manager_size(world.manager), 6);
+        ck_assert_uint_eq(event_loop_running(world.loop), 3);
+
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_BYE, 0), 0);
+        run_streaming(&world, &device, 1000);
+        ck_assert_uint_eq(device.bye_oks, 1);
+        ck_assert_uint_eq(world.ended[GB_END_BYE], 1);
+        ck_assert_uint_eq(world.ended[GB_END_TIMEOUT] + world.ended[GB_END_ERROR], 0);
+        /* The session ended its connections, and the manager let go of all six. */
+        ck_assert(transport_closed_by_server(device.sip));
+        ck_assert(transport_closed_by_server(device.media));
+        ck_assert_int_eq(device_send_packs(&device, 1), -EPIPE);
+        ck_assert_ptr_null(gb_session_find(world.manager, device.id));
+        ck_assert_ptr_null(resource_manager_find_by_fast_id(world.manager, device.ssrc));
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+        ck_assert_uint_eq(resource_manager_zombies(world.manager), 0);
+        ck_assert_uint_eq(event_loop_running(world.loop), 0);
+
+        device_fini(&device);
+        world_fini(&world);
+}
+
+KATA_TEST(lost_media_is_reinvited_after_the_wait)
+{
+        struct world world;
+        struct device device;
+        struct gb_session *session;
+        msec_t lost_at;
+
+        world_init(&world);
+        device_init(&device, 2);
+        device_start_streaming(&world, &device);
+        session = gb_session_find(world.manager, device.id);
+        ck_assert_ptr_nonnull(session);
+        ck_assert_int_eq(gb_session_state(session), GB_SESSION_ESTABLISHED);
+
+        /* The media connection drops: its cycle ends and the manager lets go of it, but the session still
+         * holds it, and waits GB_REINVITE_WAIT_MS for the device to come back by itself. */
+        device_lose_media(&device);
+        lost_at = world.now;
+        run_for(&world, &device, GB_REINVITE_WAIT_MS);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 4);
+        ck_assert_uint_eq(event_loop_running(world.loop), 2);
+        ck_assert_uint_eq(device.invites, 1);
+
+        run_for(&world, &device, 1000);
+        ck_assert_uint_eq(device.invites, 2);
+        ck_assert_uint_gt(device.invited_at[1] - lost_at, GB_REINVITE_WAIT_MS);
+        /* Seen at the next drive, reset at the first drive past the wait, INVITEd at the drive after. */
+        ck_assert_uint_le(device.invited_at[1] - lost_at, GB_REINVITE_WAIT_MS + 3 * GB_SESSION_DRIVE_INTERVAL_MS);
+        ck_assert_int_eq(gb_session_state(session), GB_SESSION_CONNECTING);
+        ck_assert_uint_eq(device.ssrc, gb_session_ssrc(session));
+
+        /* The device answers and streams again, on a new media connection. */
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_INVITE_OK, 0), 0);
+        ck_assert_int_eq(device_connect_media(&world, &device), 0);
+        ck_assert_int_eq(device_send_packs(&device, 5), 0);
+        run_for(&world, &device, 1000);
+        ck_assert_uint_eq(device.acks, 2);
+        ck_assert_int_eq(gb_session_state(session), GB_SESSION_ESTABLISHED);
+        ck_assert_uint_eq(gb_session_packs(session), 15);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 6);
+
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_BYE, 0), 0);
+        run_streaming(&world, &device, 1000);
+        ck_assert_uint_eq(device.bye_oks, 1);
+        ck_assert_uint_eq(world.ended[GB_END_BYE], 1);
+        ck_assert(transport_closed_by_server(device.sip));
+        ck_assert(transport_closed_by_server(device.media));
+        ck_assert_int_eq(device_send_packs(&device, 1), -EPIPE);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+        ck_assert_uint_eq(event_loop_running(world.loop), 0);
+
+        device_fini(&device);
+        world_fini(&world);
+}
+
+KATA_TEST(register_with_expires_zero_ends_the_session)
+{
+        struct world world;
+        struct device device;
+
+        world_init(&world);
+        device_init(&device, 3);
+        device_start_streaming(&world, &device);
+
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_REGISTER, 0), 0);
+        run_streaming(&world, &device, 1000);
+        ck_assert_uint_eq(device.register_oks, 2);
+        ck_assert_uint_eq(world.ended[GB_END_BYE], 1);
+        ck_assert(transport_closed_by_server(device.sip));
+        ck_assert(transport_closed_by_server(device.media));
+        ck_assert_ptr_null(gb_session_find(world.manager, device.id));
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+
+        device_fini(&device);
+        world_fini(&world);
+}
+
+/*
+ * The device comes back on a new SIP connection while its old one is still open (its NAT mapping changed, or
+ * it restarted its SIP stack). The session is found by device id and reused as it is: still established,
+ * no new INVITE. The kata ends the replaced connection at once, so that it is freed now; SRS leaves it
+ * running until the session ends (seeds-fidelity §3.2, "transport close").
+ */
+KATA_TEST(reconnecting_device_keeps_its_session_and_frees_the_old_connection)
+{
+        struct world world;
+        struct device device;
+        struct gb_session *session;
+        _cleanup_sptr_ struct transport *old_sip = NULL;
+
+        world_init(&world);
+        device_init(&device, 4);
+        device_start_streaming(&world, &device);
+        session = gb_session_find(world.manager, device.id);
+        ck_assert_ptr_nonnull(session);
+
+        old_sip = TAKE_PTR(device.sip);
+        device.register_oks = device.invites = 0;
+        ck_assert_int_eq(device_connect_sip(&world, &device), 0);
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_REGISTER, 3600), 0);
+        run_for(&world, &device, 1000);
+
+        ck_assert_uint_eq(device.register_oks, 1);
+        ck_assert_ptr_eq(gb_session_find(world.manager, device.id), session);
+        ck_assert_int_eq(gb_session_state(session), GB_SESSION_ESTABLISHED);
+        ck_assert_uint_eq(device.invites, 0);
+        /* The old connection was ended, and freed: it released its end of the transport. */
+        ck_assert(transport_closed_by_server(old_sip));
+        ck_assert_uint_eq(sptr_count(old_sip), 1);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 6);
+
+        ck_assert_int_eq(device_send_packs(&device, 3), 0);
+        run_for(&world, &device, 1000);
+        ck_assert_uint_eq(gb_session_packs(session), 13);
+
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_BYE, 0), 0);
+        run_streaming(&world, &device, 1000);
+        ck_assert_uint_eq(device.bye_oks, 1);
+        ck_assert_uint_eq(world.ended[GB_END_BYE], 1);
+        ck_assert(transport_closed_by_server(device.media));
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+
+        device_fini(&device);
+        world_fini(&world);
+}
+
+/*
+ * The device registers but its media never comes. Each INVITE waits the connecting timeout (60 s); the
+ * session then goes back to init and INVITEs again. SRS's `nn_timeout_++ > SRS_GB_MAX_TIMEOUT` fails the
+ * 5th timeout: five INVITEs, then the end.
+ */
+KATA_TEST(repeated_connecting_timeouts_end_the_session)
+{
+        const msec_t timeout = GB_CONNECTING_TIMEOUT_MS, slack = 2 * GB_SESSION_DRIVE_INTERVAL_MS;
+        struct world world;
+        struct device device;
+
+        world_init(&world);
+        device_init(&device, 5);
+        ck_assert_int_eq(device_connect_sip(&world, &device), 0);
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_REGISTER, 3600), 0);
+        for (unsigned minute = 0; minute < 6 && world.ended[GB_END_TIMEOUT] == 0; minute++)
+                run_for(&world, &device, 60 * 1000);
+
+        ck_assert_uint_eq(world.ended[GB_END_TIMEOUT], 1);
+        ck_assert_uint_eq(world.ended[GB_END_BYE] + world.ended[GB_END_ERROR], 0);
+        ck_assert_uint_eq(device.invites, GB_MAX_TIMEOUT + 2);
+        for (unsigned i = 1; i < device.invites; i++) {
+                ck_assert_uint_gt(device.invited_at[i] - device.invited_at[i - 1], timeout);
+                ck_assert_uint_le(device.invited_at[i] - device.invited_at[i - 1], timeout + slack);
+        }
+        ck_assert_uint_gt(world.ended_at - device.invited_at[device.invites - 1], timeout);
+        ck_assert_uint_le(world.ended_at - device.invited_at[device.invites - 1], timeout + slack);
+        ck_assert(transport_closed_by_server(device.sip));
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+
+        device_fini(&device);
+        world_fini(&world);
+}
+
+KATA_TEST(media_for_an_unknown_stream_is_refused)
+{
+        struct world world;
+        struct device device;
+
+        world_init(&world);
+        device_init(&device, 6);
+        device.ssrc = 340299999;
+        ck_assert_int_eq(device_connect_media(&world, &device), 0);
+        ck_assert_int_eq(device_send_packs(&device, 1), 0);
+        run_for(&world, NULL, ROUND_MS);
+        ck_assert(transport_closed_by_server(device.media));
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+
+        device_fini(&device);
+        world_fini(&world);
+}
+
+KATA_TEST(stopping_the_server_frees_live_sessions)
+{
+        struct world world;
+        struct device devices[3];
+
+        world_init(&world);
+        for (unsigned i = 0; i < 3; i++) {
+                device_init(&devices[i], 10 + i);
+                device_start_streaming(&world, &devices[i]);
+                ck_assert_int_eq(gb_session_state(gb_session_find(world.manager, devices[i].id)),
+                                 GB_SESSION_ESTABLISHED);
+        }
+        ck_assert_uint_eq(resource_manager_size(world.manager), 18);
+
+        /* No session ends by itself: the manager drops them all. */
+        world_fini(&world);
+        ck_assert_uint_eq(world.ended[GB_END_BYE] + world.ended[GB_END_TIMEOUT] + world.ended[GB_END_ERROR], 0);
+        for (unsigned i = 0; i < 3; i++)
+                device_fini(&devices[i]);
+}
+
+/* One device's whole life, without assertions (they would allocate between the heap measurements):
+ * returns false when something went wrong. */
+static bool device_comes_and_goes(struct world *world, unsigned number)
+{
+        struct device device;
+        unsigned ended = world->ended[GB_END_BYE];
+        bool ok;
+
+        device_init(&device, number);
+        ok = device_connect_sip(world, &device) == 0 &&
+             device_send(device.sip, &device, GB_MSG_REGISTER, 3600) == 0;
+        run_for(world, &device, 4 * ROUND_MS);
+        ok = ok && device.invites == 1 && device_send(device.sip, &device, GB_MSG_INVITE_OK, 0) == 0 &&
+             device_connect_media(world, &device) == 0 && device_send_packs(&device, 3) == 0;
+        run_for(world, &device, 4 * ROUND_MS);
+        ok = ok && device_send(device.sip, &device, GB_MSG_BYE, 0) == 0;
+        run_streaming(world, &device, 6 * ROUND_MS);
+        ok = ok && device.bye_oks == 1 && world->ended[GB_END_BYE] == ended + 1 &&
+             resource_manager_size(world->manager) == 0;
+        device_fini(&device);
+        return ok;
+}
+
+KATA_TEST(churn_of_1000_devices_returns_the_heap_to_its_baseline)
+{
+        const unsigned devices = 1000;
+        struct world world;
+        struct kata_heap before;
+        unsigned failed = 0;
+
+        world_init(&world);
+        /* Warm up: the manager's and the loop's arrays reach their working size. */
+        for (unsigned i = 0; i < 10; i++)
+                failed += !device_comes_and_goes(&world, i);
+        before = kata_heap_snapshot();
+        for (unsigned i = 0; i < devices; i++)
+                failed += !device_comes_and_goes(&world, 100 + i);
+        kata_assert_heap_at_baseline(&before, "after %u devices came and went", devices);
+
+        ck_assert_uint_eq(failed, 0);
+        ck_assert_uint_eq(world.ended[GB_END_BYE], devices + 10);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+        world_fini(&world);
+}
+
+void kata_register(TCase *tc)
+{
+        tcase_add_test(tc, manager_finds_resources_until_they_are_removed);
+        tcase_add_test(tc, manager_disposes_a_resource_removed_twice_once);
+        tcase_add_test(tc, executor_tells_its_owner_once_and_leaves_the_manager);
+        tcase_add_test(tc, interrupted_executor_ends_without_another_step);
+        tcase_add_test(tc, device_registers_streams_and_says_bye);
+        tcase_add_test(tc, lost_media_is_reinvited_after_the_wait);
+        tcase_add_test(tc, register_with_expires_zero_ends_the_session);
+        tcase_add_test(tc, reconnecting_device_keeps_its_session_and_frees_the_old_connection);
+        tcase_add_test(tc, repeated_connecting_timeouts_end_the_session);
+        tcase_add_test(tc, media_for_an_unknown_stream_is_refused);
+        tcase_add_test(tc, stopping_the_server_frees_live_sessions);
+        tcase_add_test(tc, churn_of_1000_devices_returns_the_heap_to_its_baseline);
+}
