@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sources and their consumers. A source is a shared pointer (sptr.h), shared by its pool and by whoever
+ * fetched it. A consumer keeps a plain pointer to its source, with no reference: the source keeps the list
+ * of its consumers, and a player lets go of its source only after freeing its consumer. References go one
+ * way only, so there is no cycle to break.
+ */
+#include "source.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sptr.h"
+
+struct consumer {
+        struct source *source; /* transfer none: the source outlives its consumers */
+        struct consumer *prev, *next;
+        unsigned long frames;
+};
+
+struct source {
+        enum source_kind kind;
+        char *url;
+        struct source_clock clock;
+        bool can_publish; /* true while nobody publishes */
+        bool is_created;  /* RTC: the publisher's stream exists, from its SDP on */
+        usec_t die_at;    /* when the source last became idle; 0 once a consumer attaches */
+        unsigned long frames;
+        struct consumer *consumers;
+        size_t n_consumers;
+};
+
+const char *source_kind_to_string(enum source_kind kind)
+{
+        switch (kind) {
+        case SOURCE_LIVE:
+                return "Live";
+        case SOURCE_SRT:
+                return "SRT";
+        case SOURCE_RTC:
+                return "RTC";
+        }
+        return "unknown";
+}
+
+static usec_t source_now(const struct source *source)
+{
+        return source->clock.now(source->clock.userdata);
+}
+
+/* Whether the stream exists for the purpose of cleanup: somebody publishes, or, for RTC, the publisher's
+ * stream was created (its SDP is done) even if no frame came yet. */
+static bool source_has_stream(const struct source *source)
+{
+        if (source->kind == SOURCE_RTC)
+                return source->is_created;
+        return !source->can_publish;
+}
+
+/* Runs once, when the last reference goes; sptr frees the memory itself. */
+static void source_destroy(void *object)
+{
+        struct source *source = object;
+
+        /* A consumer still attached (at shutdown) is detached, so that it never points at freed memory. */
+        for (struct consumer *consumer = source->consumers; consumer; consumer = consumer->next)
+                consumer->source = NULL;
+        free(source->url);
+}
+
+struct source *source_new(enum source_kind kind, const char *url, const struct source_clock *clock)
+{
+        struct source *source = sptr_new(sizeof *source, source_destroy);
+
+        if (!source)
+                return NULL;
+        source->url = strdup(url);
+        if (!source->url)
+                return sptr_unref(source);
+        source->kind = kind;
+        source->clock = *clock;
+        source->can_publish = true;
+        return source;
+}
+
+struct source *source_ref(struct source *source)
+{
+        return sptr_ref(source);
+}
+
+struct source *source_unref(struct source *source)
+{
+        return sptr_unref(source);
+}
+
+const char *source_url(const struct source *source)
+{
+        return source->url;
+}
+
+enum source_kind source_kind(const struct source *source)
+{
+        return source->kind;
+}
+
+int source_on_publish(struct source *source)
+{
+        if (!source->can_publish)
+                return -EBUSY;
+        source->can_publish = false;
+        source->is_created = true;
+        source->frames = 0;
+        return 0;
+}
+
+void source_on_unpublish(struct source *source)
+{
+        if (source->can_publish)
+                return;
+        source->can_publish = true;
+        source->is_created = false;
+        if (source->n_consumers == 0)
+                source->die_at = source_now(source);
+}
+
+void source_set_stream_created(struct source *source)
+{
+        source->is_created = true;
+}
+
+bool source_can_publish(const struct source *source)
+{
+        return source->can_publish;
+}
+
+int source_on_frame(struct source *source)
+{
+        if (source->can_publish)
+                return -ENOTCONN;
+        source->frames++;
+        for (struct consumer *consumer = source->consumers; consumer; consumer = consumer->next)
+                consumer->frames++;
+        return 0;
+}
+
+unsigned long source_frames(const struct source *source)
+{
+        return source->frames;
+}
+
+int source_create_consumer(struct source *source, struct consumer **ret_consumer)
+{
+        struct consumer *consumer = calloc(1, sizeof *consumer);
+
+        if (!consumer)
+                return -ENOMEM;
+        consumer->source = source;
+        consumer->next = source->consumers;
+        if (source->consumers)
+                source->consumers->prev = consumer;
+        source->consumers = consumer;
+        source->n_consumers++;
+        source->die_at = 0; /* somebody plays: the source is not idle */
+        *ret_consumer = consumer;
+        return 0;
+}
+
+struct consumer *consumer_free(struct consumer *consumer)
+{
+        struct source *source;
+
+        if (!consumer)
+                return NULL;
+        source = consumer->source;
+        if (source) {
+                if (consumer->prev)
+                        consumer->prev->next = consumer->next;
+                else
+                        source->consumers = consumer->next;
+                if (consumer->next)
+                        consumer->next->prev = consumer->prev;
+                /* The last player left a stream nobody publishes: the source is idle from now on. */
+                if (--source->n_consumers == 0 && !source_has_stream(source))
+                        source->die_at = source_now(source);
+        }
+        free(consumer);
+        return NULL;
+}
+
+unsigned long consumer_frames(const struct consumer *consumer)
+{
+        return consumer->frames;
+}
+
+size_t source_consumer_count(const struct source *source)
+{
+        return source->n_consumers;
+}
+
+bool source_stream_is_dead(const struct source *source)
+{
+        if (source_has_stream(source) || source->n_consumers > 0)
+                return false;
+        return source_now(source) >= source->die_at + SOURCE_CLEANUP_DELAY;
+}
