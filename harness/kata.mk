@@ -135,9 +135,21 @@ check: $(BIN)
 	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) DETECTOR=$(DETECTOR) V=$(V) \
 		$(TOOLS)/run-tests $(BIN) $(BUILD)/$(DETECTOR)
 
-coverage: $(call binary_of,coverage)
+# Coverage counts the ordinary tests and the allocation-failure runs (natively: gcov needs no Valgrind),
+# so that error paths reached only when memory runs out count as reached.
+OOMCOV_BIN := $(BUILD)/oomcov/test_$(subst -,_,$(KATA))
+OOMCOV_OBJECTS := $(SOURCES:%.c=$(BUILD)/oomcov/src/%.o) $(TOOLBOX_SOURCES:%.c=$(BUILD)/oomcov/toolbox/%.o) \
+	$(TEST:%.c=$(BUILD)/coverage/test/%.o) $(BUILD)/coverage/harness/kata_test.o \
+	$(BUILD)/coverage/harness/check_floor.o $(BUILD)/coverage/harness/kata_oom.o
+$(BUILD)/oomcov/%.o: $(BUILD)/coverage/%.o
+	@mkdir -p $(dir $@)
+	$(Q)objcopy $(foreach call,$(OOM_CALLS),--redefine-sym $(call)=kata_oom_$(call)) $< $@
+$(OOMCOV_BIN): $(OOMCOV_OBJECTS)
+	$(Q)$(CC) --coverage $^ -o $@ $(CHECK_LIBS)
+
+coverage: $(call binary_of,coverage) $(OOMCOV_BIN)
 	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) SOURCES="$(SOURCES)" HERE=$(HERE) \
-		$(TOOLS)/coverage $(call binary_of,coverage) $(BUILD)/coverage
+		$(TOOLS)/coverage $(call binary_of,coverage) $(OOMCOV_BIN) $(BUILD)/coverage
 
 hint:
 	$(Q)KATA=$(KATA) ROOT=$(ROOT) $(TOOLS)/hint $(ROOT)/katas/$(KATA)/hints $(ROOT)/build/hints/$(KATA) $(N)

@@ -63,6 +63,25 @@ KATA_TEST(listen_rejects_port_in_use)
         close(fd);
 }
 
+KATA_TEST(listen_rejects_port_that_is_not_a_number)
+{
+        static const char *const addresses[] = {
+                "127.0.0.1:http", "127.0.0.1:", "127.0.0.1:-1", "127.0.0.1:80abc", "127.0.0.1:99999999999999999999999",
+        };
+
+        for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++)
+                ck_assert_int_eq(listen_expecting_failure(addresses[i], &two_workers), HTTP_ERR_ADD_PORT);
+}
+
+KATA_TEST(listen_rejects_host_too_long_to_be_an_address)
+{
+        char addr[128];
+
+        memset(addr, '1', sizeof addr);
+        snprintf(addr + 100, sizeof addr - 100, ":0");
+        ck_assert_int_eq(listen_expecting_failure(addr, &two_workers), HTTP_ERR_ADD_PORT);
+}
+
 KATA_TEST(listen_rejects_zero_workers)
 {
         struct http_server_config config = { .mode = SERVER_MODE_BASE, .worker_num = 0 };
@@ -111,9 +130,13 @@ KATA_TEST(free_accepts_null)
 
 KATA_TEST(error_strings_name_each_exit)
 {
+        ck_assert_str_eq(http_error_to_string(HTTP_OK), "success");
         ck_assert_str_eq(http_error_to_string(HTTP_ERR_BAD_ADDRESS), "the address has no ':' between host and port");
         ck_assert_ptr_nonnull(strstr(http_error_to_string(HTTP_ERR_ADD_PORT), "port"));
         ck_assert_ptr_nonnull(strstr(http_error_to_string(HTTP_ERR_CREATE), "created"));
+        ck_assert_str_eq(http_error_to_string(HTTP_ERR_NO_MEMORY), "out of memory");
+        ck_assert_ptr_nonnull(strstr(http_error_to_string(HTTP_ERR_IO), "accept()"));
+        ck_assert_str_eq(http_error_to_string((enum http_error) 42), "unknown error");
 }
 
 /* The handler records what it saw, so that tests can count its calls exactly. */
@@ -122,7 +145,18 @@ struct seen {
         char method[8];
         char path[256];
         unsigned worker_id;
+        int reset_fd; /* when >= 0, the handler resets this client connection before answering */
+        int status;   /* when not 0, the status the handler answers with */
 };
+
+/* Closes fd so that the peer gets a reset (RST), not an orderly end of stream. */
+static void close_with_reset(int fd)
+{
+        struct linger linger = { .l_onoff = 1, .l_linger = 0 };
+
+        ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger), 0);
+        close(fd);
+}
 
 static void hello_handler(const struct http_request *request, struct http_response *response, void *userdata)
 {
@@ -132,27 +166,40 @@ static void hello_handler(const struct http_request *request, struct http_respon
         snprintf(seen->method, sizeof seen->method, "%s", request->method);
         snprintf(seen->path, sizeof seen->path, "%s", request->path);
         seen->worker_id = request->worker_id;
-        if (strcmp(request->path, "/hello") == 0)
+        if (seen->reset_fd >= 0)
+                close_with_reset(seen->reset_fd);
+        if (seen->status)
+                response->status = seen->status;
+        else if (strcmp(request->path, "/hello") == 0)
                 snprintf(response->body, sizeof response->body, "hello from worker %u", request->worker_id);
         else
                 response->status = 404;
 }
 
-/* Sends one request to the server over loopback, lets it serve, and returns the response in buf. */
-static void round_trip(struct http_server *server, const char *request, char *buf, size_t size)
+/* Connects a client to the server over loopback and sends it request (NULL: nothing). */
+static int connect_client(struct http_server *server, const char *request)
 {
         struct sockaddr_in address = {
                 .sin_family = AF_INET,
                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
                 .sin_port = htons(http_server_port(server)),
         };
-        size_t used = 0;
         int fd = socket(AF_INET, SOCK_STREAM, 0);
 
         ck_assert_int_ge(fd, 0);
         /* The listening socket's backlog completes the connection before the server accepts it. */
         ck_assert_int_eq(connect(fd, (struct sockaddr *) &address, sizeof address), 0);
-        ck_assert_int_eq(write(fd, request, strlen(request)), (ssize_t) strlen(request));
+        if (request)
+                ck_assert_int_eq(write(fd, request, strlen(request)), (ssize_t) strlen(request));
+        return fd;
+}
+
+/* Sends one request to the server over loopback, lets it serve, and returns the response in buf. */
+static void round_trip(struct http_server *server, const char *request, char *buf, size_t size)
+{
+        size_t used = 0;
+        int fd = connect_client(server, request);
+
         ck_assert_int_eq(http_server_serve_one(server), HTTP_OK);
         for (ssize_t n; used + 1 < size && (n = read(fd, buf + used, size - 1 - used)) > 0;)
                 used += (size_t) n;
@@ -162,7 +209,7 @@ static void round_trip(struct http_server *server, const char *request, char *bu
 
 KATA_TEST(serve_answers_a_request_over_loopback)
 {
-        struct seen seen = { 0 };
+        struct seen seen = { .reset_fd = -1 };
         struct http_server *server = NULL;
         char response[512];
 
@@ -179,7 +226,7 @@ KATA_TEST(serve_answers_a_request_over_loopback)
 
 KATA_TEST(serve_sends_the_handlers_status)
 {
-        struct seen seen = { 0 };
+        struct seen seen = { .reset_fd = -1 };
         struct http_server *server = NULL;
         char response[512];
 
@@ -193,21 +240,35 @@ KATA_TEST(serve_sends_the_handlers_status)
 
 KATA_TEST(serve_rejects_a_malformed_request_without_calling_the_handler)
 {
-        struct seen seen = { 0 };
+        static const char *const malformed[] = {
+                "HELLO\r\n\r\n",                            /* no space at all */
+                "GET /hello\r\n\r\n",                       /* no HTTP version */
+                "GET /hello SPDY/3\r\n\r\n",                /* not HTTP/1.x */
+                " /hello HTTP/1.1\r\n\r\n",                 /* no method */
+                "GET  HTTP/1.1\r\n\r\n",                    /* no path */
+                "SUBSCRIBE /events HTTP/1.1\r\n\r\n",       /* a method longer than 7 characters */
+        };
+        struct seen seen = { .reset_fd = -1 };
         struct http_server *server = NULL;
-        char response[512];
+        char response[512], long_path[400];
 
         ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
-        round_trip(server, "HELLO\r\n\r\n", response, sizeof response);
+        for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+                round_trip(server, malformed[i], response, sizeof response);
+                ck_assert_msg(strstr(response, "HTTP/1.1 400 Bad Request\r\n"), "no 400 for request %zu", i);
+        }
+        memset(long_path, 'x', sizeof long_path);
+        snprintf(long_path, sizeof long_path, "GET /%0300d HTTP/1.1\r\n\r\n", 0);
+        round_trip(server, long_path, response, sizeof response);
+        ck_assert_ptr_nonnull(strstr(response, "HTTP/1.1 400 Bad Request\r\n"));
 
         ck_assert_uint_eq(seen.calls, 0);
-        ck_assert_ptr_nonnull(strstr(response, "HTTP/1.1 400 Bad Request\r\n"));
         http_server_free(server);
 }
 
 KATA_TEST(serve_shares_requests_among_workers)
 {
-        struct seen seen = { 0 };
+        struct seen seen = { .reset_fd = -1 };
         struct http_server *server = NULL;
         char response[512];
 
@@ -218,7 +279,85 @@ KATA_TEST(serve_shares_requests_among_workers)
         ck_assert_uint_eq(seen.calls, 3);
         ck_assert_uint_eq(http_server_worker_requests(server, 0), 2);
         ck_assert_uint_eq(http_server_worker_requests(server, 1), 1);
+        ck_assert_uint_eq(http_server_worker_requests(server, 2), 0); /* there is no worker 2 */
         ck_assert_str_eq(strstr(response, "\r\n\r\n") + 4, "hello from worker 0");
+        http_server_free(server);
+}
+
+KATA_TEST(serve_names_a_status_it_does_not_know_unknown)
+{
+        struct seen seen = { .reset_fd = -1, .status = 418 };
+        struct http_server *server = NULL;
+        char response[512];
+
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
+        round_trip(server, "GET /teapot HTTP/1.1\r\n\r\n", response, sizeof response);
+        ck_assert_ptr_nonnull(strstr(response, "HTTP/1.1 418 Unknown\r\n"));
+        seen.status = 500;
+        round_trip(server, "GET /teapot HTTP/1.1\r\n\r\n", response, sizeof response);
+        ck_assert_ptr_nonnull(strstr(response, "HTTP/1.1 500 Internal Server Error\r\n"));
+        http_server_free(server);
+}
+
+KATA_TEST(serve_answers_400_to_a_client_that_sends_nothing)
+{
+        struct seen seen = { .reset_fd = -1 };
+        struct http_server *server = NULL;
+        char response[512] = "";
+        int fd;
+
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
+        fd = connect_client(server, NULL);
+        ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+        ck_assert_int_eq(http_server_serve_one(server), HTTP_OK);
+        ck_assert_int_gt(read(fd, response, sizeof response - 1), 0);
+        ck_assert_ptr_nonnull(strstr(response, "HTTP/1.1 400 Bad Request\r\n"));
+        ck_assert_uint_eq(seen.calls, 0);
+        close(fd);
+        http_server_free(server);
+}
+
+KATA_TEST(serve_answers_400_to_a_request_head_too_large)
+{
+        struct seen seen = { .reset_fd = -1 };
+        struct http_server *server = NULL;
+        /* Exactly as much as the server's 4,096-byte buffer holds: more, left unread, would make its close()
+         * reset the connection before the client reads the answer. */
+        char request[4096], response[512];
+
+        memset(request, 'a', sizeof request - 1);
+        request[sizeof request - 1] = '\0';
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
+        round_trip(server, request, response, sizeof response);
+        ck_assert_ptr_nonnull(strstr(response, "HTTP/1.1 400 Bad Request\r\n"));
+        ck_assert_uint_eq(seen.calls, 0);
+        http_server_free(server);
+}
+
+KATA_TEST(serve_reports_a_client_reset_before_the_request)
+{
+        struct seen seen = { .reset_fd = -1 };
+        struct http_server *server = NULL;
+
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
+        close_with_reset(connect_client(server, "GET /hello HTTP/1.1\r\n"));
+        ck_assert_int_eq(http_server_serve_one(server), HTTP_ERR_IO);
+        ck_assert_uint_eq(seen.calls, 0);
+        ck_assert_uint_eq(http_server_worker_requests(server, 0), 0);
+        http_server_free(server);
+}
+
+KATA_TEST(serve_reports_a_client_gone_before_the_response)
+{
+        struct http_server *server = NULL;
+        struct seen seen;
+
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
+        /* The handler resets the connection: sending the response fails, and must not raise SIGPIPE. */
+        seen = (struct seen){ .reset_fd = connect_client(server, "GET /hello HTTP/1.1\r\n\r\n") };
+        ck_assert_int_eq(http_server_serve_one(server), HTTP_ERR_IO);
+        ck_assert_uint_eq(seen.calls, 1);
+        ck_assert_uint_eq(http_server_worker_requests(server, 0), 0);
         http_server_free(server);
 }
 
@@ -229,6 +368,8 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, listen_rejects_host_that_is_not_an_address);
         tcase_add_test(tc, listen_rejects_port_out_of_range);
         tcase_add_test(tc, listen_rejects_port_in_use);
+        tcase_add_test(tc, listen_rejects_port_that_is_not_a_number);
+        tcase_add_test(tc, listen_rejects_host_too_long_to_be_an_address);
         tcase_add_test(tc, listen_rejects_zero_workers);
         tcase_add_test(tc, listen_rejects_too_many_workers);
         tcase_add_test(tc, listen_rejects_unknown_mode);
@@ -241,4 +382,9 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, serve_sends_the_handlers_status);
         tcase_add_test(tc, serve_rejects_a_malformed_request_without_calling_the_handler);
         tcase_add_test(tc, serve_shares_requests_among_workers);
+        tcase_add_test(tc, serve_names_a_status_it_does_not_know_unknown);
+        tcase_add_test(tc, serve_answers_400_to_a_client_that_sends_nothing);
+        tcase_add_test(tc, serve_answers_400_to_a_request_head_too_large);
+        tcase_add_test(tc, serve_reports_a_client_reset_before_the_request);
+        tcase_add_test(tc, serve_reports_a_client_gone_before_the_response);
 }
