@@ -128,7 +128,7 @@ KATA_TEST(fetch_or_create_shares_one_source_per_url)
 KATA_TEST(pool_finds_each_of_many_urls)
 {
         enum { N = 5000 };
-        static struct source *sources[N];
+        struct source *sources[N];
         struct fake_clock clock;
         struct source_manager *manager = new_manager(SOURCE_LIVE, &clock);
         char url[64];
