@@ -6,7 +6,7 @@ FOUND := $(notdir $(patsubst %/Makefile,%,$(wildcard katas/*/Makefile)))
 KATAS := $(filter $(FOUND),$(ORDER)) $(filter-out $(ORDER),$(FOUND))
 TOOLS := harness/tools
 
-.PHONY: help setup check status bench clean
+.PHONY: help setup check status bench clean coverage oom lint
 .DEFAULT_GOAL := help
 
 help:
@@ -20,6 +20,9 @@ help:
 	  "  cd katas/http-early-return && make check     (make help there lists the rest: hint, watch, reset)" \
 	  "" \
 	  "For facilitators and maintainers:" \
+	  "  make coverage   one line and branch coverage report over all solutions" \
+	  "  make oom        fail every allocation of every solution in turn: no leak on any error path" \
+	  "  make lint       gcc -fanalyzer and cppcheck over the solutions and the toolbox" \
 	  "  make bench      time the learner's loop (edit, make check) against Valgrind's own start-up" \
 	  "  make clean      remove build/" \
 	  "" \
@@ -34,6 +37,15 @@ check:
 
 status:
 	@$(TOOLS)/status $(KATAS)
+
+coverage:
+	@$(TOOLS)/coverage-all $(KATAS)
+
+oom:
+	@$(TOOLS)/oom-all $(KATAS)
+
+lint:
+	@$(TOOLS)/lint $(KATAS)
 
 bench:
 	@$(TOOLS)/bench-learner-loop
