@@ -14,6 +14,11 @@
  * Sessions and connections each run their cycle under an executor (executor.h) and live in the resource
  * manager (resource_manager.h), which frees them once their cycle is over.
  *
+ * Ownership goes one way, as in SRS after PR #4080: a session holds counted references to its current SIP
+ * and media connections; a connection points back at its session with a raw pointer. No reference cycle,
+ * so no weak pointer. The raw pointer is safe because the session ends every connection it lets go of (when
+ * a newer one replaces it, and when the session itself ends) and clears the connection's pointer to it.
+ *
  * Ownership (GLib's words): "transfer full" hands over a reference, "transfer none" only lends.
  */
 #pragma once
@@ -106,7 +111,9 @@ int gb_sip_conn_invite(struct gb_sip_conn *sip, uint32_t ssrc);
 void gb_sip_conn_reset_to_register(struct gb_sip_conn *sip);
 void gb_sip_conn_take_over(struct gb_sip_conn *sip, const struct gb_sip_conn *previous);
 void gb_sip_conn_interrupt(struct gb_sip_conn *sip);
+void gb_sip_conn_forget_session(struct gb_sip_conn *sip); /* the session lets go of it; accepts NULL */
 
 /* gb_media_conn.c */
 bool gb_media_conn_is_connected(const struct gb_media_conn *media);
 void gb_media_conn_interrupt(struct gb_media_conn *media);
+void gb_media_conn_forget_session(struct gb_media_conn *media); /* the session lets go of it; accepts NULL */

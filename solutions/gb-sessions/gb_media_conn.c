@@ -13,7 +13,9 @@ struct gb_media_conn {
         struct gb_listener *listener; /* raw: outlives every connection */
         struct transport *transport;  /* +1 */
         struct executor *executor;    /* raw: NULL once the cycle has ended */
-        /* Raw, never released here: the session holds this connection, and ends it before it can go. */
+        /* Raw, never released here: set while the session holds this connection, cleared when it lets go
+         * (gb_*_forget_session). Used only while this connection's cycle runs, and the session ends that
+         * cycle before it can go. */
         struct gb_session *session;
         bool connected;
 };
@@ -103,4 +105,10 @@ void gb_media_conn_interrupt(struct gb_media_conn *media)
 {
         if (media && media->executor)
                 executor_interrupt(media->executor);
+}
+
+void gb_media_conn_forget_session(struct gb_media_conn *media)
+{
+        if (media)
+                media->session = NULL;
 }

@@ -30,6 +30,9 @@ static void session_destroy(void *object)
 {
         struct gb_session *session = object;
 
+        /* The manager may hold our connections a little longer: their raw pointers must not outlive us. */
+        gb_sip_conn_forget_session(session->sip);
+        gb_media_conn_forget_session(session->media);
         sptr_unref(session->sip);
         sptr_unref(session->media);
 }
@@ -152,6 +155,7 @@ void gb_session_on_sip_transport(struct gb_session *session, struct gb_sip_conn 
                  * session ends; here it ends now, so that it is freed now. */
                 gb_sip_conn_take_over(sip, session->sip);
                 gb_sip_conn_interrupt(session->sip);
+                gb_sip_conn_forget_session(session->sip);
         }
         sptr_assign(session->sip, sip);
 }
@@ -161,6 +165,7 @@ void gb_session_on_media_transport(struct gb_session *session, struct gb_media_c
         if (session->media == media)
                 return;
         gb_media_conn_interrupt(session->media); /* a newer connection replaces it */
+        gb_media_conn_forget_session(session->media);
         sptr_assign(session->media, media);
 }
 

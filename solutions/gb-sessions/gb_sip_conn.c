@@ -15,7 +15,9 @@ struct gb_sip_conn {
         struct gb_listener *listener; /* raw: outlives every connection */
         struct transport *transport;  /* +1 */
         struct executor *executor;    /* raw: NULL once the cycle has ended */
-        /* Raw, never released here: the session holds this connection, and ends it before it can go. */
+        /* Raw, never released here: set while the session holds this connection, cleared when it lets go
+         * (gb_*_forget_session). Used only while this connection's cycle runs, and the session ends that
+         * cycle before it can go. */
         struct gb_session *session;
         enum gb_sip_state state;
         char device_id[GB_DEVICE_ID_MAX];
@@ -167,4 +169,10 @@ void gb_sip_conn_interrupt(struct gb_sip_conn *sip)
 {
         if (sip->executor)
                 executor_interrupt(sip->executor);
+}
+
+void gb_sip_conn_forget_session(struct gb_sip_conn *sip)
+{
+        if (sip)
+                sip->session = NULL;
 }
