@@ -12,7 +12,7 @@ TOOLS := harness/tools
 help:
 	@printf '%s\n' \
 	  "Memory-leak refactoring katas in C. Start here:" \
-	  "  make setup      install what the katas need (compiler, Check, Valgrind, lcov, pkg-config)" \
+	  "  make setup      install what the katas need (compiler, Check, Valgrind, lcov, pkg-config, cppcheck)" \
 	  "  make check      the repository's self-test: every kata leaks, every solution is clean" \
 	  "  make status     your progress: each kata not started, red or green, and the next one to do" \
 	  "" \
