@@ -176,6 +176,15 @@ static void hello_handler(const struct http_request *request, struct http_respon
                 response->status = 404;
 }
 
+/* A server on a free loopback port whose handler records into seen. */
+static struct http_server *start_server(struct seen *seen)
+{
+        struct http_server *server = NULL;
+
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, seen, &server), HTTP_OK);
+        return server;
+}
+
 /* Connects a client to the server over loopback and sends it request (NULL: nothing). */
 static int connect_client(struct http_server *server, const char *request)
 {
@@ -210,10 +219,9 @@ static void round_trip(struct http_server *server, const char *request, char *bu
 KATA_TEST(serve_answers_a_request_over_loopback)
 {
         struct seen seen = { .reset_fd = -1 };
-        struct http_server *server = NULL;
+        struct http_server *server = start_server(&seen);
         char response[512];
 
-        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
         round_trip(server, "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n", response, sizeof response);
 
         ck_assert_uint_eq(seen.calls, 1);
@@ -227,10 +235,9 @@ KATA_TEST(serve_answers_a_request_over_loopback)
 KATA_TEST(serve_sends_the_handlers_status)
 {
         struct seen seen = { .reset_fd = -1 };
-        struct http_server *server = NULL;
+        struct http_server *server = start_server(&seen);
         char response[512];
 
-        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
         round_trip(server, "GET /missing HTTP/1.1\r\n\r\n", response, sizeof response);
 
         ck_assert_uint_eq(seen.calls, 1);
@@ -249,10 +256,9 @@ KATA_TEST(serve_rejects_a_malformed_request_without_calling_the_handler)
                 "SUBSCRIBE /events HTTP/1.1\r\n\r\n",       /* a method longer than 7 characters */
         };
         struct seen seen = { .reset_fd = -1 };
-        struct http_server *server = NULL;
+        struct http_server *server = start_server(&seen);
         char response[512], long_path[400];
 
-        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
         for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
                 round_trip(server, malformed[i], response, sizeof response);
                 ck_assert_msg(strstr(response, "HTTP/1.1 400 Bad Request\r\n"), "no 400 for request %zu", i);
@@ -269,10 +275,9 @@ KATA_TEST(serve_rejects_a_malformed_request_without_calling_the_handler)
 KATA_TEST(serve_shares_requests_among_workers)
 {
         struct seen seen = { .reset_fd = -1 };
-        struct http_server *server = NULL;
+        struct http_server *server = start_server(&seen);
         char response[512];
 
-        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
         for (int i = 0; i < 3; i++)
                 round_trip(server, "GET /hello HTTP/1.1\r\n\r\n", response, sizeof response);
 
@@ -287,10 +292,9 @@ KATA_TEST(serve_shares_requests_among_workers)
 KATA_TEST(serve_names_a_status_it_does_not_know_unknown)
 {
         struct seen seen = { .reset_fd = -1, .status = 418 };
-        struct http_server *server = NULL;
+        struct http_server *server = start_server(&seen);
         char response[512];
 
-        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
         round_trip(server, "GET /teapot HTTP/1.1\r\n\r\n", response, sizeof response);
         ck_assert_ptr_nonnull(strstr(response, "HTTP/1.1 418 Unknown\r\n"));
         seen.status = 500;
@@ -302,12 +306,10 @@ KATA_TEST(serve_names_a_status_it_does_not_know_unknown)
 KATA_TEST(serve_answers_400_to_a_client_that_sends_nothing)
 {
         struct seen seen = { .reset_fd = -1 };
-        struct http_server *server = NULL;
+        struct http_server *server = start_server(&seen);
         char response[512] = "";
-        int fd;
+        int fd = connect_client(server, NULL);
 
-        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
-        fd = connect_client(server, NULL);
         ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
         ck_assert_int_eq(http_server_serve_one(server), HTTP_OK);
         ck_assert_int_gt(read(fd, response, sizeof response - 1), 0);
@@ -320,14 +322,14 @@ KATA_TEST(serve_answers_400_to_a_client_that_sends_nothing)
 KATA_TEST(serve_answers_400_to_a_request_head_too_large)
 {
         struct seen seen = { .reset_fd = -1 };
-        struct http_server *server = NULL;
+        struct http_server *server;
         /* Exactly as much as the server's 4,096-byte buffer holds: more, left unread, would make its close()
          * reset the connection before the client reads the answer. */
         char request[4096], response[512];
 
         memset(request, 'a', sizeof request - 1);
         request[sizeof request - 1] = '\0';
-        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
+        server = start_server(&seen);
         round_trip(server, request, response, sizeof response);
         ck_assert_ptr_nonnull(strstr(response, "HTTP/1.1 400 Bad Request\r\n"));
         ck_assert_uint_eq(seen.calls, 0);
@@ -337,9 +339,8 @@ KATA_TEST(serve_answers_400_to_a_request_head_too_large)
 KATA_TEST(serve_reports_a_client_reset_before_the_request)
 {
         struct seen seen = { .reset_fd = -1 };
-        struct http_server *server = NULL;
+        struct http_server *server = start_server(&seen);
 
-        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
         close_with_reset(connect_client(server, "GET /hello HTTP/1.1\r\n"));
         ck_assert_int_eq(http_server_serve_one(server), HTTP_ERR_IO);
         ck_assert_uint_eq(seen.calls, 0);
@@ -349,12 +350,11 @@ KATA_TEST(serve_reports_a_client_reset_before_the_request)
 
 KATA_TEST(serve_reports_a_client_gone_before_the_response)
 {
-        struct http_server *server = NULL;
-        struct seen seen;
+        struct seen seen = { .reset_fd = -1 };
+        struct http_server *server = start_server(&seen);
 
-        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, hello_handler, &seen, &server), HTTP_OK);
         /* The handler resets the connection: sending the response fails, and must not raise SIGPIPE. */
-        seen = (struct seen){ .reset_fd = connect_client(server, "GET /hello HTTP/1.1\r\n\r\n") };
+        seen.reset_fd = connect_client(server, "GET /hello HTTP/1.1\r\n\r\n");
         ck_assert_int_eq(http_server_serve_one(server), HTTP_ERR_IO);
         ck_assert_uint_eq(seen.calls, 1);
         ck_assert_uint_eq(http_server_worker_requests(server, 0), 0);
