@@ -10,7 +10,7 @@
 
 struct entry {
         void *resource; /* +1: the manager's reference */
-        char *id;       /* NULL when not added with an id */
+        char id[RESOURCE_ID_MAX]; /* "" when not added with an id */
         uint64_t fast_id;
         bool has_fast_id;
         bool zombie;
@@ -77,18 +77,14 @@ int resource_manager_add(struct resource_manager *manager, void *resource)
 
 int resource_manager_add_with_id(struct resource_manager *manager, const char *id, void *resource)
 {
-        char *copy = strdup(id);
         struct entry *entry;
 
-        if (!copy)
-                return -ENOMEM;
+        if (!id[0] || strlen(id) >= RESOURCE_ID_MAX)
+                return -EINVAL;
         entry = add_entry(manager, resource);
-        if (!entry) {
-                free(copy);
+        if (!entry)
                 return -ENOMEM;
-        }
-        free(entry->id);
-        entry->id = copy;
+        strcpy(entry->id, id);
         return 0;
 }
 
@@ -108,7 +104,7 @@ void *resource_manager_find_by_id(const struct resource_manager *manager, const 
         for (size_t i = 0; i < manager->n_entries; i++) {
                 const struct entry *entry = &manager->entries[i];
 
-                if (!entry->zombie && entry->id && strcmp(entry->id, id) == 0)
+                if (!entry->zombie && entry->id[0] && strcmp(entry->id, id) == 0)
                         return entry->resource;
         }
         return NULL;
@@ -136,16 +132,21 @@ void resource_manager_remove(struct resource_manager *manager, void *resource)
         manager->zombies[manager->n_zombies++] = resource;
 }
 
-/* Forgets the entry of resource and returns the manager's reference to it (transfer full). */
-static void *forget(struct resource_manager *manager, void *resource)
+/* Forgets the entry of resource and returns the manager's reference to it (transfer full), or NULL when
+ * the manager does not hold resource. */
+static void *forget(struct resource_manager *manager, const void *resource)
 {
-        struct entry *entry = entry_of(manager, resource);
-        size_t index = (size_t) (entry - manager->entries);
+        for (size_t i = 0; i < manager->n_entries; i++) {
+                void *held = manager->entries[i].resource;
 
-        free(entry->id);
-        memmove(entry, entry + 1, (manager->n_entries - index - 1) * sizeof *entry);
-        manager->n_entries--;
-        return resource;
+                if (held != resource)
+                        continue;
+                memmove(&manager->entries[i], &manager->entries[i + 1],
+                        (manager->n_entries - i - 1) * sizeof *manager->entries);
+                manager->n_entries--;
+                return held;
+        }
+        return NULL;
 }
 
 void resource_manager_dispose(struct resource_manager *manager)
@@ -156,8 +157,11 @@ void resource_manager_dispose(struct resource_manager *manager)
                 return;
         /* Only the zombies queued so far: a destroy function below may remove more, which remove() appends
          * after them (there is room: every zombie is an entry) and which wait for the next round. */
-        for (size_t i = 0; i < batch; i++)
-                sptr_unref(forget(manager, manager->zombies[i]));
+        for (size_t i = 0; i < batch; i++) {
+                void *resource = forget(manager, manager->zombies[i]);
+
+                sptr_unref(resource);
+        }
         manager->n_zombies -= batch;
         memmove(manager->zombies, manager->zombies + batch, manager->n_zombies * sizeof *manager->zombies);
 }
@@ -185,10 +189,8 @@ struct resource_manager *resource_manager_free(struct resource_manager *manager)
         n = manager->n_entries;
         manager->entries = NULL;
         manager->n_entries = manager->n_zombies = 0;
-        for (size_t i = 0; i < n; i++) {
-                free(entries[i].id);
+        for (size_t i = 0; i < n; i++)
                 sptr_unref(entries[i].resource);
-        }
         free(entries);
         free(manager->zombies);
         free(manager);

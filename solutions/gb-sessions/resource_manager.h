@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define RESOURCE_ID_MAX 64 /* longest id + 1 */
+
 struct resource_manager;
 
 /* Returns a new, empty manager (transfer full: free it with resource_manager_free()), or NULL. */
@@ -31,7 +33,8 @@ struct resource_manager *resource_manager_free(struct resource_manager *manager)
  */
 int resource_manager_add(struct resource_manager *manager, void *resource);
 
-/* Adds resource if needed, then makes it findable by id (copied). 0, or -ENOMEM. */
+/* Adds resource if needed, then makes it findable by id (copied; 1 to RESOURCE_ID_MAX - 1 characters).
+ * 0, -EINVAL for an empty or longer id, or -ENOMEM. */
 int resource_manager_add_with_id(struct resource_manager *manager, const char *id, void *resource);
 
 /* Adds resource if needed, then makes it findable by fast_id (an SSRC). 0, or -ENOMEM. */
