@@ -44,7 +44,8 @@ SUBUNIT_ARCHIVE := $(if $(filter -lsubunit,$(CHECK_LIBS_PC)),$(shell $(CC) -prin
 CHECK_LIBS := $(filter-out -lm $(if $(filter /%,$(SUBUNIT_ARCHIVE)),-lsubunit),$(CHECK_LIBS_PC)) \
 	$(filter /%,$(SUBUNIT_ARCHIVE))
 
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -Wall -Wextra -Werror -MMD -MP \
+# -gdwarf-4: Valgrind 3.19 cannot read the DWARF 5 that clang 14 writes.
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -gdwarf-4 -Wall -Wextra -Werror -MMD -MP \
 	-fmacro-prefix-map=$(ROOT)/= -I$(HERE) -I$(HARNESS)/test -I$(TOOLBOX) -DKATA_NAME='"$(KATA)"' $(CHECK_CFLAGS)
 CFLAGS_plain := -O0
 CFLAGS_asan := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

@@ -52,10 +52,14 @@ void *sptr_new(size_t size, sptr_destroy_fn destroy)
         live_objects++;
         /* The caller's pointer points just past the header, into the same block, and sptr_unref() frees
          * the block: not a leak, though gcc's analyzer and cppcheck cannot see it. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
+#endif
         return header->object; // cppcheck-suppress memleak
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 }
 
 void *sptr_ref_(void *object)
