@@ -405,6 +405,59 @@ KATA_TEST(send_to_subchannels_one_subscribed_is_queued)
         setup_free(&setup);
 }
 
+/* One subscribed subchannel is enough, wherever it is in the list. */
+KATA_TEST(send_to_subchannels_first_one_subscribed_is_queued)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+        const uint16_t subscribed[] = { 1, 2 };
+        const uint16_t listed[] = { 2, 7, 8 };
+
+        ck_assert_int_eq(data_consumer_set_subchannels(setup.consumer, subscribed, 2), 0);
+        send_hello(&setup, listed, 3, NULL, probe_new(&outcomes));
+
+        assert_ended(&outcomes, 1, 0);
+        ck_assert_uint_eq(data_consumer_messages_sent(setup.consumer), 1);
+        setup_free(&setup);
+}
+
+/* Setting no subchannel unsubscribes from all of them: a send that requires one is refused, others go out. */
+KATA_TEST(send_refused_after_subchannels_cleared)
+{
+        struct outcomes refused = { 0 }, queued = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+        const uint16_t subscribed[] = { 1, 2 };
+
+        ck_assert_int_eq(data_consumer_set_subchannels(setup.consumer, subscribed, 2), 0);
+        ck_assert_int_eq(data_consumer_set_subchannels(setup.consumer, NULL, 0), 0);
+        send_hello(&setup, NULL, 0, &(uint16_t){ 1 }, probe_new(&refused));
+        send_hello(&setup, NULL, 0, NULL, probe_new(&queued));
+
+        assert_refused(&refused);
+        assert_ended(&queued, 1, 0);
+        ck_assert_uint_eq(data_consumer_messages_sent(setup.consumer), 1);
+        ck_assert_uint_eq(transport_sctp_buffered(setup.transport), sizeof hello);
+        setup_free(&setup);
+}
+
+/* An empty message (msg may then be NULL) takes no room, so it is queued even by a send buffer of 0 bytes,
+ * which has room for nothing else. */
+KATA_TEST(send_empty_message_is_queued_by_zero_sized_buffer)
+{
+        struct outcomes empty = { 0 }, full = { 0 };
+        struct setup setup = sctp_setup(0, 32);
+
+        data_consumer_send_message(setup.consumer, NULL, 0, PPID_BINARY, NULL, 0, NULL, probe_new(&empty));
+        send_hello(&setup, NULL, 0, NULL, probe_new(&full));
+
+        assert_ended(&empty, 1, 0);
+        assert_ended(&full, 0, 1);
+        ck_assert_uint_eq(data_consumer_messages_sent(setup.consumer), 2);
+        ck_assert_uint_eq(data_consumer_bytes_sent(setup.consumer), sizeof hello);
+        ck_assert_uint_eq(transport_sctp_buffered(setup.transport), 0);
+        setup_free(&setup);
+}
+
 KATA_TEST(send_reports_full_send_buffer_until_peer_acknowledges)
 {
         struct outcomes first = { 0 }, second = { 0 }, third = { 0 };
@@ -484,6 +537,37 @@ KATA_TEST(direct_send_without_callback_delivers)
         send_hello(&setup, NULL, 0, NULL, NULL);
 
         ck_assert_uint_eq(deliveries.count, 1);
+        ck_assert_uint_eq(data_consumer_messages_sent(setup.consumer), 1);
+        setup_free(&setup);
+}
+
+KATA_TEST(direct_transport_has_no_sctp_association)
+{
+        struct deliveries deliveries = { 0 };
+        struct setup setup = direct_setup(&deliveries, 32);
+
+        transport_set_sctp_association_connected(setup.transport, true);
+        ck_assert(!transport_sctp_association_connected(setup.transport));
+        ck_assert(transport_is_direct(setup.transport));
+        ck_assert(data_consumer_is_active(setup.consumer));
+        setup_free(&setup);
+}
+
+/* Nobody listens to the transport's messages, but whoever sent one still hears it was delivered. */
+KATA_TEST(direct_send_without_listener_reports_delivery)
+{
+        struct outcomes outcomes = { 0 };
+        struct setup setup = { .transport = direct_transport_new(NULL, NULL) };
+
+        ck_assert_ptr_nonnull(setup.transport);
+        transport_set_connected(setup.transport, true);
+        setup.consumer = data_consumer_new(setup.transport, 32);
+        ck_assert_ptr_nonnull(setup.consumer);
+        send_hello(&setup, NULL, 0, NULL, probe_new(&outcomes));
+
+        assert_each_callback_ends_once(&outcomes);
+        ck_assert_msg(outcomes.not_sent == 0 && outcomes.buffer_full == 0,
+                      "the direct transport delivered the message, but its callback was told it was not queued");
         ck_assert_uint_eq(data_consumer_messages_sent(setup.consumer), 1);
         setup_free(&setup);
 }
@@ -661,10 +745,44 @@ KATA_TEST(on_queued_adapter_maps_each_result)
         ck_assert_uint_eq(failed.freed, 1);
 }
 
+/* destroy may be NULL: the userdata (here on the stack) is then the caller's, before and after. */
+KATA_TEST(on_queued_adapter_without_destroy)
+{
+        struct outcomes outcomes = { 0 };
+        struct probe probe = { .outcomes = &outcomes };
+        struct once_cb *cb = data_consumer_on_queued_new(probe_on_queued, &probe, NULL);
+
+        ck_assert_ptr_nonnull(cb);
+        ck_assert_ptr_null(once_cb_complete(cb, TRANSPORT_SEND_QUEUED));
+
+        ck_assert_uint_eq(outcomes.calls, 1);
+        ck_assert_uint_eq(outcomes.queued, 1);
+        ck_assert_uint_eq(outcomes.freed, 0);
+        ck_assert_ptr_eq(probe.outcomes, &outcomes);
+}
+
+/* What the request tests rely on: the channel counts a request freed without an answer. */
+KATA_TEST(channel_counts_requests_freed_unanswered)
+{
+        struct channel channel = { 0 };
+        struct channel_request *answered = channel_request_new(&channel);
+        struct channel_request *forgotten = channel_request_new(&channel);
+
+        ck_assert_ptr_nonnull(answered);
+        ck_assert_ptr_nonnull(forgotten);
+        channel_request_accept(answered);
+        ck_assert_ptr_null(channel_request_free(answered));
+        ck_assert_ptr_null(channel_request_free(forgotten));
+
+        ck_assert_uint_eq(channel.requests, 2);
+        ck_assert_uint_eq(channel.accepted, 1);
+        ck_assert_uint_eq(channel.freed, 2);
+        ck_assert_uint_eq(channel.unanswered, 1);
+}
+
 static void answer_twice(void *arg)
 {
-        struct channel *channel = arg;
-        struct channel_request *request = channel_request_new(channel);
+        struct channel_request *request = arg;
 
         channel_request_accept(request);
         channel_request_error(request, "message send failed");
@@ -673,8 +791,14 @@ static void answer_twice(void *arg)
 KATA_TEST(request_answered_twice_aborts)
 {
         struct channel channel = { 0 };
+        /* Made here, not in the child, so that a failed allocation fails this test rather than crash the child. */
+        struct channel_request *request = channel_request_new(&channel);
 
-        kata_assert_aborts(answer_twice, &channel, "already answered");
+        ck_assert_ptr_nonnull(request);
+        kata_assert_aborts(answer_twice, request, "already answered");
+        /* Both answers happened in the child process: in this one the request was never answered. */
+        ck_assert_ptr_null(channel_request_free(request));
+        ck_assert_uint_eq(channel.unanswered, 1);
 }
 
 KATA_TEST(consumer_is_active_only_when_everything_is_up)
@@ -729,12 +853,17 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, send_queues_message_of_exactly_max_size);
         tcase_add_test(tc, send_to_subscribed_required_subchannel_is_queued);
         tcase_add_test(tc, send_to_subchannels_one_subscribed_is_queued);
+        tcase_add_test(tc, send_to_subchannels_first_one_subscribed_is_queued);
+        tcase_add_test(tc, send_refused_after_subchannels_cleared);
+        tcase_add_test(tc, send_empty_message_is_queued_by_zero_sized_buffer);
         tcase_add_test(tc, send_reports_full_send_buffer_until_peer_acknowledges);
         tcase_add_test(tc, send_without_callback_queues_message);
         tcase_add_test(tc, send_without_callback_refused_quietly);
         /* The direct transport. */
         tcase_add_test(tc, direct_consumer_delivers_without_sctp_association);
         tcase_add_test(tc, direct_send_without_callback_delivers);
+        tcase_add_test(tc, direct_transport_has_no_sctp_association);
+        tcase_add_test(tc, direct_send_without_listener_reports_delivery);
         tcase_add_test(tc, direct_send_refused_while_disconnected);
         /* DATACONSUMER_SEND. */
         tcase_add_test(tc, request_accepted_when_queued);
@@ -746,6 +875,8 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, many_requests_while_paused_each_end_once);
         /* The pieces around it. */
         tcase_add_test(tc, on_queued_adapter_maps_each_result);
+        tcase_add_test(tc, on_queued_adapter_without_destroy);
+        tcase_add_test(tc, channel_counts_requests_freed_unanswered);
         tcase_add_test(tc, request_answered_twice_aborts);
         tcase_add_test(tc, consumer_is_active_only_when_everything_is_up);
         tcase_add_test(tc, set_subchannels_rejects_too_many);
