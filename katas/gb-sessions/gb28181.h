@@ -31,10 +31,10 @@
 #define GB_CONNECTING_TIMEOUT_MS (60 * 1000)   /* stream_caster sip timeout */
 #define GB_REINVITE_WAIT_MS (5 * 1000)         /* stream_caster sip reinvite */
 
+/* The two ways a session ends. */
 enum gb_session_end {
         GB_END_BYE,     /* the device said BYE, or REGISTER with expires 0 */
         GB_END_TIMEOUT, /* the 5th connecting timeout: the device never sent its media */
-        GB_END_ERROR,   /* anything else: out of memory, interrupted */
 };
 
 struct gb_config {
@@ -96,6 +96,8 @@ struct gb_media_conn;
 /* gb_session.c. start: creates the session of device_id, adds it to the manager and starts its cycle;
  * *ret_session: transfer none (the manager holds it). 0, or -ENOMEM. */
 int gb_session_start(struct gb_listener *listener, const char *device_id, struct gb_session **ret_session);
+/* on_*_transport: sip or media (transfer none: the session takes its own reference) becomes the session's
+ * current connection; it must not be the current one already. */
 void gb_session_on_sip_transport(struct gb_session *session, struct gb_sip_conn *sip);
 void gb_session_on_media_transport(struct gb_session *session, struct gb_media_conn *media);
 void gb_session_on_ps_pack(struct gb_session *session, const struct gb_message *pack);

@@ -46,7 +46,7 @@ static int media_conn_step(void *object, msec_t now)
         (void) now;
         while ((r = transport_server_read(media->transport, &pack)) == 0) {
                 if (pack.type != GB_MSG_PS_PACK)
-                        continue;
+                        return -EPROTO; /* not a media stream */
                 if (!media->session) {
                         r = bind_session(media, pack.ssrc);
                         if (r < 0)

@@ -152,15 +152,13 @@ int gb_sip_conn_invite(struct gb_sip_conn *sip, uint32_t ssrc)
 
 void gb_sip_conn_reset_to_register(struct gb_sip_conn *sip)
 {
-        if (sip->state != GB_SIP_BYE)
-                sip->state = GB_SIP_REGISTERED;
+        sip->state = GB_SIP_REGISTERED;
 }
 
 /* The device came back on this connection: carry on from where the previous one was. */
 void gb_sip_conn_take_over(struct gb_sip_conn *sip, const struct gb_sip_conn *previous)
 {
-        if (previous->state != GB_SIP_BYE)
-                sip->state = previous->state;
+        sip->state = previous->state;
 }
 
 void gb_sip_conn_interrupt(struct gb_sip_conn *sip)

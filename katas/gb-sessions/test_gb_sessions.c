@@ -43,7 +43,7 @@ struct world {
         struct resource_manager *manager;
         struct event_loop *loop;
         struct gb_listener *listener;
-        unsigned ended[GB_END_ERROR + 1]; /* on_session_end() calls, by reason */
+        unsigned ended[GB_END_TIMEOUT + 1]; /* on_session_end() calls, by reason */
         msec_t ended_at;
 };
 
@@ -61,17 +61,24 @@ static void record_session_end(const char *device_id, enum gb_session_end why, v
         world->ended_at = world->now;
 }
 
-static void world_init(struct world *world)
+/* A server with the default configuration (config NULL) or the one given; the defaults report every
+ * session's end to world->ended. */
+static void world_init_with(struct world *world, const struct gb_config *config)
 {
-        const struct gb_config config = { .on_session_end = record_session_end, .userdata = world };
+        const struct gb_config recording = { .on_session_end = record_session_end, .userdata = world };
 
         *world = (struct world){ .now = 1000 };
         world->manager = resource_manager_new();
         ck_assert_ptr_nonnull(world->manager);
         world->loop = event_loop_new(world->manager, world_clock, world);
         ck_assert_ptr_nonnull(world->loop);
-        world->listener = gb_listener_new(world->loop, world->manager, &config);
+        world->listener = gb_listener_new(world->loop, world->manager, config ? config : &recording);
         ck_assert_ptr_nonnull(world->listener);
+}
+
+static void world_init(struct world *world)
+{
+        world_init_with(world, NULL);
 }
 
 /* Stops the server: whatever still runs is dropped by the manager. */
@@ -217,7 +224,34 @@ static void device_start_streaming(struct world *world, struct device *device)
         ck_assert_uint_eq(device->acks, 1);
 }
 
-/* ---- The resource manager and the executor ---- */
+/* ---- The transport, the resource manager and the executor ---- */
+
+/* The tests' stand-in for TCP: in order, bounded, and what was sent before a close is still delivered. */
+KATA_TEST(transport_delivers_in_order_until_closed)
+{
+        _cleanup_sptr_ struct transport *transport = transport_new();
+        struct gb_message message = { .type = GB_MSG_PS_PACK };
+        unsigned sent = 0;
+
+        ck_assert_ptr_nonnull(transport);
+        ck_assert_int_eq(transport_server_read(transport, &message), -EAGAIN);
+        for (; transport_device_send(transport, &message) == 0; message.size++)
+                sent++;
+        ck_assert_uint_gt(sent, 0);
+        ck_assert_int_eq(transport_device_send(transport, &message), -ENOBUFS);
+        transport_device_close(transport);
+        ck_assert_int_eq(transport_device_send(transport, &message), -EPIPE);
+        ck_assert_int_eq(transport_server_write(transport, &message), -EPIPE);
+        for (unsigned i = 0; i < sent; i++) {
+                ck_assert_int_eq(transport_server_read(transport, &message), 0);
+                ck_assert_uint_eq(message.size, i);
+        }
+        ck_assert_int_eq(transport_server_read(transport, &message), -EPIPE);
+        ck_assert(!transport_closed_by_server(transport));
+        transport_server_close(transport);
+        ck_assert(transport_closed_by_server(transport));
+        ck_assert_int_eq(transport_device_receive(transport, &message), -EPIPE);
+}
 
 /* A resource that counts its destruction and scripts its cycle. */
 struct probe {
@@ -270,19 +304,28 @@ KATA_TEST(manager_finds_resources_until_they_are_removed)
         unsigned destroyed = 0;
         struct resource_manager *manager = resource_manager_new();
         struct probe *a = probe_new(&destroyed), *b = probe_new(&destroyed), *c = probe_new(&destroyed);
+        _cleanup_sptr_ struct probe *stranger = probe_new(&destroyed);
+        char long_id[RESOURCE_ID_MAX + 1];
 
         ck_assert_ptr_nonnull(manager);
-        ck_assert_int_eq(resource_manager_add_with_id(manager, "34020000001320000001", a), 0);
         ck_assert_int_eq(resource_manager_add_with_fast_id(manager, 340200001, b), 0);
+        ck_assert_int_eq(resource_manager_add_with_id(manager, "34020000001320000001", a), 0);
         ck_assert_int_eq(resource_manager_add(manager, c), 0);
         ck_assert_int_eq(resource_manager_add(manager, c), 0);
         ck_assert_int_eq(resource_manager_add_with_id(manager, "", c), -EINVAL);
+        memset(long_id, '3', RESOURCE_ID_MAX);
+        long_id[RESOURCE_ID_MAX] = '\0';
+        ck_assert_int_eq(resource_manager_add_with_id(manager, long_id, c), -EINVAL);
         ck_assert_uint_eq(resource_manager_size(manager), 3);
         ck_assert_uint_eq(sptr_count(c), 2); /* ours and the manager's, once */
         ck_assert_ptr_eq(resource_manager_find_by_id(manager, "34020000001320000001"), a);
         ck_assert_ptr_eq(resource_manager_find_by_fast_id(manager, 340200001), b);
         ck_assert_ptr_null(resource_manager_find_by_id(manager, "34020000001320000002"));
         ck_assert_ptr_null(resource_manager_find_by_fast_id(manager, 340200002));
+
+        /* Removing what the manager does not hold changes nothing. */
+        resource_manager_remove(manager, stranger);
+        ck_assert_uint_eq(resource_manager_zombies(manager), 0);
 
         /* Removed: no longer found, but not freed before the manager's cycle. */
         resource_manager_remove(manager, a);
@@ -363,6 +406,51 @@ KATA_TEST(executor_tells_its_owner_once_and_leaves_the_manager)
         world.manager = resource_manager_free(world.manager);
 }
 
+/* Eight cycles on one loop, ending in eight different rounds: each is told once, in its own round, and the
+ * others run on. */
+KATA_TEST(loop_runs_many_cycles_and_ends_each_in_its_round)
+{
+        enum { N = 8 };
+        unsigned destroyed = 0;
+        struct world world = { .now = 5000 };
+        struct probe *probes[N];
+
+        world.manager = resource_manager_new();
+        ck_assert_ptr_nonnull(world.manager);
+        world.loop = event_loop_new(world.manager, world_clock, &world);
+        ck_assert_ptr_nonnull(world.loop);
+        for (unsigned i = 0; i < N; i++) {
+                probes[i] = probe_new(&destroyed);
+                probes[i]->steps_until_done = N - i; /* the last one started ends first */
+                ck_assert_int_eq(resource_manager_add(world.manager, probes[i]), 0);
+        }
+        for (unsigned i = 0; i < N; i++) {
+                probes[i]->executor = executor_start(world.loop, probes[i], &probe_handler);
+                ck_assert_ptr_nonnull(probes[i]->executor);
+        }
+        ck_assert_uint_eq(resource_manager_size(world.manager), 2 * N);
+
+        for (unsigned round = 1; round <= N; round++) {
+                run_for(&world, NULL, ROUND_MS);
+                ck_assert_uint_eq(event_loop_running(world.loop), N - round);
+                ck_assert_uint_eq(resource_manager_size(world.manager), 2 * (N - round));
+                for (unsigned i = 0; i < N; i++) {
+                        bool over = probes[i]->steps_until_done <= round;
+
+                        ck_assert_uint_eq(probes[i]->steps, over ? probes[i]->steps_until_done : round);
+                        ck_assert_uint_eq(probes[i]->done_calls, over ? 1 : 0);
+                }
+        }
+        for (unsigned i = 0; i < N; i++) {
+                ck_assert_int_eq(probes[i]->done_result, EXECUTOR_DONE);
+                probes[i] = sptr_unref(probes[i]);
+        }
+        ck_assert_uint_eq(destroyed, N);
+
+        world.loop = event_loop_free(world.loop);
+        world.manager = resource_manager_free(world.manager);
+}
+
 KATA_TEST(interrupted_executor_ends_without_another_step)
 {
         unsigned destroyed = 0;
@@ -430,10 +518,14 @@ KATA_TEST(device_registers_streams_and_says_bye)
         ck_assert_uint_eq(resource_manager_size(world.manager), 6);
         ck_assert_uint_eq(event_loop_running(world.loop), 3);
 
-        /* A refresh, as a device sends before its registration expires: same session, no new INVITE. */
+        /* A refresh, as a device sends before its registration expires: same session, no new INVITE. A
+         * retransmitted 200 OK and a message the server does not expect change nothing either. */
         ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_REGISTER, 3600), 0);
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_INVITE_OK, 0), 0);
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_BYE_OK, 0), 0);
         run_for(&world, &device, 1000);
         ck_assert_uint_eq(device.register_oks, 2);
+        ck_assert_uint_eq(device.acks, 1);
         ck_assert_ptr_eq(gb_session_find(world.manager, device.id), session);
         ck_assert_int_eq(gb_session_state(session), GB_SESSION_ESTABLISHED);
         ck_assert_uint_eq(device.invites, 1);
@@ -442,7 +534,7 @@ KATA_TEST(device_registers_streams_and_says_bye)
         run_streaming(&world, &device, 1000);
         ck_assert_uint_eq(device.bye_oks, 1);
         ck_assert_uint_eq(world.ended[GB_END_BYE], 1);
-        ck_assert_uint_eq(world.ended[GB_END_TIMEOUT] + world.ended[GB_END_ERROR], 0);
+        ck_assert_uint_eq(world.ended[GB_END_TIMEOUT], 0);
         /* The session ended its connections, and the manager let go of all six. */
         ck_assert(transport_closed_by_server(device.sip));
         ck_assert(transport_closed_by_server(device.media));
@@ -584,6 +676,124 @@ KATA_TEST(reconnecting_device_keeps_its_session_and_frees_the_old_connection)
 }
 
 /*
+ * The device hangs up its SIP connection (its TCP connection broke) and registers again on a new one. The
+ * old connection's cycle ended when the device hung up, so the manager let go of it; the session kept it,
+ * with its state, until the new one took over, and then let go of it too.
+ */
+KATA_TEST(device_that_hung_up_comes_back_on_a_new_connection)
+{
+        struct world world;
+        struct device device;
+        struct gb_session *session;
+        _cleanup_sptr_ struct transport *old_sip = NULL;
+
+        world_init(&world);
+        device_init(&device, 7);
+        device_start_streaming(&world, &device);
+        session = gb_session_find(world.manager, device.id);
+        ck_assert_ptr_nonnull(session);
+
+        transport_device_close(device.sip);
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_BYE, 0), -EPIPE);
+        run_for(&world, &device, 1000);
+        ck_assert(transport_closed_by_server(device.sip));
+        ck_assert_uint_eq(resource_manager_size(world.manager), 4); /* the session, its media, 2 executors */
+        ck_assert_uint_eq(sptr_count(device.sip), 2);               /* the session still holds the connection */
+        ck_assert_int_eq(device_send_packs(&device, 2), 0);
+        run_for(&world, &device, 1000);
+        ck_assert_int_eq(gb_session_state(session), GB_SESSION_ESTABLISHED);
+        ck_assert_uint_eq(gb_session_packs(session), 12);
+
+        old_sip = TAKE_PTR(device.sip);
+        device.register_oks = 0;
+        ck_assert_int_eq(device_connect_sip(&world, &device), 0);
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_REGISTER, 3600), 0);
+        run_for(&world, &device, 1000);
+        ck_assert_uint_eq(device.register_oks, 1);
+        ck_assert_ptr_eq(gb_session_find(world.manager, device.id), session);
+        ck_assert_int_eq(gb_session_state(session), GB_SESSION_ESTABLISHED);
+        ck_assert_uint_eq(device.invites, 1);
+        ck_assert_uint_eq(sptr_count(old_sip), 1); /* the old connection is freed */
+        ck_assert_uint_eq(resource_manager_size(world.manager), 6);
+
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_BYE, 0), 0);
+        run_streaming(&world, &device, 1000);
+        ck_assert_uint_eq(world.ended[GB_END_BYE], 1);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+
+        device_fini(&device);
+        world_fini(&world);
+}
+
+/* One SIP connection, one device: a REGISTER for another device ends the connection. */
+KATA_TEST(sip_connection_serves_one_device)
+{
+        struct world world;
+        struct device device, other;
+
+        world_init(&world);
+        device_init(&device, 8);
+        device_init(&other, 9);
+        ck_assert_int_eq(device_connect_sip(&world, &device), 0);
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_REGISTER, 3600), 0);
+        ck_assert_int_eq(device_send(device.sip, &other, GB_MSG_REGISTER, 3600), 0);
+        run_for(&world, &device, 1000);
+
+        ck_assert_uint_eq(device.register_oks, 1);
+        ck_assert(transport_closed_by_server(device.sip));
+        ck_assert_ptr_nonnull(gb_session_find(world.manager, device.id));
+        ck_assert_ptr_null(gb_session_find(world.manager, other.id));
+
+        /* The session lives on without a SIP connection, and its INVITEs fail, until its timeouts end it. */
+        run_for(&world, &device, 6 * 61 * 1000);
+        ck_assert_uint_eq(world.ended[GB_END_TIMEOUT], 1);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+
+        device_fini(&device);
+        world_fini(&world);
+}
+
+/* The listener's configuration replaces the defaults, and a NULL callback is allowed. */
+KATA_TEST(configured_waits_replace_the_defaults)
+{
+        const struct gb_config config = { .connecting_timeout_ms = 10 * 1000, .reinvite_wait_ms = 2 * 1000 };
+        const msec_t slack = 3 * GB_SESSION_DRIVE_INTERVAL_MS;
+        struct world world;
+        struct device device;
+        msec_t lost_at;
+
+        world_init_with(&world, &config);
+        device_init(&device, 10);
+        ck_assert_int_eq(device_connect_sip(&world, &device), 0);
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_REGISTER, 3600), 0);
+        run_for(&world, &device, 11 * 1000);
+        ck_assert_uint_eq(device.invites, 2);
+        ck_assert_uint_gt(device.invited_at[1] - device.invited_at[0], config.connecting_timeout_ms);
+        ck_assert_uint_le(device.invited_at[1] - device.invited_at[0], config.connecting_timeout_ms + slack);
+
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_INVITE_OK, 0), 0);
+        ck_assert_int_eq(device_connect_media(&world, &device), 0);
+        ck_assert_int_eq(device_send_packs(&device, 1), 0);
+        run_for(&world, &device, 1000);
+        ck_assert_int_eq(gb_session_state(gb_session_find(world.manager, device.id)), GB_SESSION_ESTABLISHED);
+
+        device_lose_media(&device);
+        lost_at = world.now;
+        run_for(&world, &device, 3000);
+        ck_assert_uint_eq(device.invites, 3);
+        ck_assert_uint_gt(device.invited_at[2] - lost_at, config.reinvite_wait_ms);
+        ck_assert_uint_le(device.invited_at[2] - lost_at, config.reinvite_wait_ms + slack);
+
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_BYE, 0), 0);
+        run_for(&world, &device, 1000);
+        ck_assert_uint_eq(device.bye_oks, 1);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+
+        device_fini(&device);
+        world_fini(&world);
+}
+
+/*
  * The device registers but its media never comes. Each INVITE waits the connecting timeout (60 s); the
  * session then goes back to init and INVITEs again. SRS's `nn_timeout_++ > SRS_GB_MAX_TIMEOUT` fails the
  * 5th timeout: five INVITEs, then the end.
@@ -602,7 +812,7 @@ KATA_TEST(repeated_connecting_timeouts_end_the_session)
                 run_for(&world, &device, 60 * 1000);
 
         ck_assert_uint_eq(world.ended[GB_END_TIMEOUT], 1);
-        ck_assert_uint_eq(world.ended[GB_END_BYE] + world.ended[GB_END_ERROR], 0);
+        ck_assert_uint_eq(world.ended[GB_END_BYE], 0);
         ck_assert_uint_eq(device.invites, GB_MAX_TIMEOUT + 2);
         for (unsigned i = 1; i < device.invites; i++) {
                 ck_assert_uint_gt(device.invited_at[i] - device.invited_at[i - 1], timeout);
@@ -622,13 +832,23 @@ KATA_TEST(media_for_an_unknown_stream_is_refused)
         struct world world;
         struct device device;
 
+        _cleanup_sptr_ struct transport *garbage = NULL;
+
         world_init(&world);
         device_init(&device, 6);
         device.ssrc = 340299999;
         ck_assert_int_eq(device_connect_media(&world, &device), 0);
         ck_assert_int_eq(device_send_packs(&device, 1), 0);
+        /* And a media connection that does not carry media. */
+        garbage = transport_new();
+        ck_assert_ptr_nonnull(garbage);
+        ck_assert_int_eq(gb_listener_accept_media(world.listener, garbage), 0);
+        ck_assert_int_eq(device_send(garbage, &device, GB_MSG_REGISTER, 3600), 0);
         run_for(&world, NULL, ROUND_MS);
+
         ck_assert(transport_closed_by_server(device.media));
+        ck_assert(transport_closed_by_server(garbage));
+        ck_assert_ptr_null(gb_session_find(world.manager, device.id));
         ck_assert_uint_eq(resource_manager_size(world.manager), 0);
 
         device_fini(&device);
@@ -651,7 +871,7 @@ KATA_TEST(stopping_the_server_frees_live_sessions)
 
         /* No session ends by itself: the manager drops them all. */
         world_fini(&world);
-        ck_assert_uint_eq(world.ended[GB_END_BYE] + world.ended[GB_END_TIMEOUT] + world.ended[GB_END_ERROR], 0);
+        ck_assert_uint_eq(world.ended[GB_END_BYE] + world.ended[GB_END_TIMEOUT], 0);
         for (unsigned i = 0; i < 3; i++)
                 device_fini(&devices[i]);
 }
@@ -703,14 +923,19 @@ KATA_TEST(churn_of_1000_devices_returns_the_heap_to_its_baseline)
 
 void kata_register(TCase *tc)
 {
+        tcase_add_test(tc, transport_delivers_in_order_until_closed);
         tcase_add_test(tc, manager_finds_resources_until_they_are_removed);
         tcase_add_test(tc, manager_disposes_a_resource_removed_twice_once);
         tcase_add_test(tc, executor_tells_its_owner_once_and_leaves_the_manager);
+        tcase_add_test(tc, loop_runs_many_cycles_and_ends_each_in_its_round);
         tcase_add_test(tc, interrupted_executor_ends_without_another_step);
         tcase_add_test(tc, device_registers_streams_and_says_bye);
         tcase_add_test(tc, lost_media_is_reinvited_after_the_wait);
         tcase_add_test(tc, register_with_expires_zero_ends_the_session);
         tcase_add_test(tc, reconnecting_device_keeps_its_session_and_frees_the_old_connection);
+        tcase_add_test(tc, device_that_hung_up_comes_back_on_a_new_connection);
+        tcase_add_test(tc, sip_connection_serves_one_device);
+        tcase_add_test(tc, configured_waits_replace_the_defaults);
         tcase_add_test(tc, repeated_connecting_timeouts_end_the_session);
         tcase_add_test(tc, media_for_an_unknown_stream_is_refused);
         tcase_add_test(tc, stopping_the_server_frees_live_sessions);

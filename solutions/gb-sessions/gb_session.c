@@ -47,44 +47,34 @@ static void reset_to_register(struct gb_session *session)
 static int drive_state(struct gb_session *session, msec_t now)
 {
         const struct gb_config *config = &session->listener->config;
-        enum gb_sip_state sip_state = gb_sip_conn_state(session->sip);
         bool media_connected = gb_media_conn_is_connected(session->media);
-        int r;
 
-        switch (session->state) {
-        case GB_SESSION_INIT:
-                if (sip_state != GB_SIP_REGISTERED)
-                        break;
-                /* An INVITE that cannot be sent is like one the device ignores: the timeout retries it. */
+        if (session->state == GB_SESSION_INIT) {
+                /* The device has registered: a session is made on REGISTER, and reset_to_register() puts
+                 * its SIP connection back to registered. An INVITE that cannot be sent is like one the
+                 * device ignores: the connecting timeout retries it. */
                 (void) gb_sip_conn_invite(session->sip, session->ssrc);
-                r = resource_manager_add_with_fast_id(session->listener->manager, session->ssrc, session);
-                if (r < 0)
-                        return r;
+                /* Its media connection finds the session by this SSRC. Cannot fail: the manager holds the
+                 * session already. */
+                (void) resource_manager_add_with_fast_id(session->listener->manager, session->ssrc, session);
                 session->state = GB_SESSION_CONNECTING;
                 session->connecting_since = now;
-                break;
-        case GB_SESSION_CONNECTING:
-                if (sip_state == GB_SIP_STABLE && media_connected) {
+        } else if (session->state == GB_SESSION_CONNECTING) {
+                if (gb_sip_conn_state(session->sip) == GB_SIP_STABLE && media_connected) {
                         session->state = GB_SESSION_ESTABLISHED;
                         session->media_lost = false;
-                        break;
-                }
-                if (now - session->connecting_since <= config->connecting_timeout_ms)
-                        break;
-                if (session->nn_timeout++ > GB_MAX_TIMEOUT)
-                        return -ETIMEDOUT;
-                reset_to_register(session);
-                break;
-        case GB_SESSION_ESTABLISHED:
-                if (media_connected) {
-                        session->media_lost = false;
-                } else if (!session->media_lost) {
-                        session->media_lost = true;
-                        session->media_lost_since = now;
-                } else if (now - session->media_lost_since > config->reinvite_wait_ms) {
+                } else if (now - session->connecting_since > config->connecting_timeout_ms) {
+                        if (session->nn_timeout++ > GB_MAX_TIMEOUT)
+                                return -ETIMEDOUT;
                         reset_to_register(session);
                 }
-                break;
+        } else if (media_connected) { /* established */
+                session->media_lost = false;
+        } else if (!session->media_lost) {
+                session->media_lost = true;
+                session->media_lost_since = now;
+        } else if (now - session->media_lost_since > config->reinvite_wait_ms) {
+                reset_to_register(session);
         }
         return EXECUTOR_RUNNING;
 }
@@ -105,9 +95,8 @@ static void session_on_done(void *object, int result)
 {
         struct gb_session *session = object;
         const struct gb_config *config = &session->listener->config;
-        enum gb_session_end why = result == EXECUTOR_DONE ? GB_END_BYE :
-                                  result == -ETIMEDOUT    ? GB_END_TIMEOUT :
-                                                            GB_END_ERROR;
+        /* Nothing interrupts a session, and its steps fail only on the 5th connecting timeout. */
+        enum gb_session_end why = result == -ETIMEDOUT ? GB_END_TIMEOUT : GB_END_BYE;
 
         session->executor = NULL;
         /* The device is gone: so are its connections (SRS: sip_->interrupt(); media_->interrupt();). */
@@ -148,8 +137,6 @@ int gb_session_start(struct gb_listener *listener, const char *device_id, struct
 
 void gb_session_on_sip_transport(struct gb_session *session, struct gb_sip_conn *sip)
 {
-        if (session->sip == sip)
-                return;
         if (session->sip) {
                 /* The device came back on a new connection. SRS leaves the old one running until the
                  * session ends; here it ends now, so that it is freed now. */
@@ -162,8 +149,6 @@ void gb_session_on_sip_transport(struct gb_session *session, struct gb_sip_conn 
 
 void gb_session_on_media_transport(struct gb_session *session, struct gb_media_conn *media)
 {
-        if (session->media == media)
-                return;
         gb_media_conn_interrupt(session->media); /* a newer connection replaces it */
         gb_media_conn_forget_session(session->media);
         sptr_assign(session->media, media);
@@ -171,6 +156,7 @@ void gb_session_on_media_transport(struct gb_session *session, struct gb_media_c
 
 void gb_session_on_ps_pack(struct gb_session *session, const struct gb_message *pack)
 {
+        /* SRS demuxes the pack into a live stream here (SrsGbMuxer); counting is enough for the tests. */
         (void) pack;
         session->packs++;
 }

@@ -132,21 +132,17 @@ void resource_manager_remove(struct resource_manager *manager, void *resource)
         manager->zombies[manager->n_zombies++] = resource;
 }
 
-/* Forgets the entry of resource and returns the manager's reference to it (transfer full), or NULL when
- * the manager does not hold resource. */
-static void *forget(struct resource_manager *manager, const void *resource)
+/* Forgets the entry of a zombie (every zombie has one) and returns the manager's reference to it
+ * (transfer full). */
+static void *forget(struct resource_manager *manager, void *zombie)
 {
-        for (size_t i = 0; i < manager->n_entries; i++) {
-                void *held = manager->entries[i].resource;
+        size_t i = 0;
 
-                if (held != resource)
-                        continue;
-                memmove(&manager->entries[i], &manager->entries[i + 1],
-                        (manager->n_entries - i - 1) * sizeof *manager->entries);
-                manager->n_entries--;
-                return held;
-        }
-        return NULL;
+        while (manager->entries[i].resource != zombie)
+                i++;
+        memmove(&manager->entries[i], &manager->entries[i + 1], (manager->n_entries - i - 1) * sizeof *manager->entries);
+        manager->n_entries--;
+        return zombie;
 }
 
 void resource_manager_dispose(struct resource_manager *manager)
