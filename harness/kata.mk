@@ -63,7 +63,7 @@ binary_of = $(BUILD)/$(1)/test_$(subst -,_,$(KATA))
 
 BIN := $(call binary_of,$(VARIANT))
 
-.PHONY: all check coverage clean help tools-check hint watch reset oom
+.PHONY: all check coverage clean help tools-check hint watch reset oom wrong-fixes
 .DEFAULT_GOAL := check
 
 all: $(BIN)
@@ -79,6 +79,7 @@ help:
 	  "  make watch                    run make check again whenever a source file changes" \
 	  "  make reset                    put the kata back as it was (your version is saved first)" \
 	  "  make oom                      fail each allocation in turn: every error path must stay leak-free" \
+	  "  make wrong-fixes [N=01]       apply each wrong fix of the catalogue to the solution: the tests catch it" \
 	  "  KATA_TESTS=a,b                run only the tests named (with check, coverage or oom)" \
 	  "  make clean                    remove this folder's build outputs" \
 	  "  V=1                           show every command"
@@ -157,6 +158,9 @@ hint:
 
 watch:
 	$(Q)$(TOOLS)/watch "$(MAKE) --no-print-directory check DETECTOR=$(DETECTOR)" $(HERE) $(TEST_DIR)
+
+wrong-fixes:
+	$(Q)$(TOOLS)/wrong-fixes $(KATA) $(N)
 
 reset:
 	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) $(TOOLS)/reset
