@@ -75,9 +75,6 @@ void source_free(struct source *source)
 {
         if (!source)
                 return;
-        /* A consumer still attached at shutdown is detached, so that it never points at freed memory. */
-        for (struct consumer *consumer = source->consumers; consumer; consumer = consumer->next)
-                consumer->source = NULL;
         free(source->url);
         free(source);
 }
@@ -169,17 +166,15 @@ struct consumer *consumer_free(struct consumer *consumer)
         if (!consumer)
                 return NULL;
         source = consumer->source;
-        if (source) {
-                if (consumer->prev)
-                        consumer->prev->next = consumer->next;
-                else
-                        source->consumers = consumer->next;
-                if (consumer->next)
-                        consumer->next->prev = consumer->prev;
-                /* The last player left a stream nobody publishes: the source is idle from now on. */
-                if (--source->n_consumers == 0 && !source_has_stream(source))
-                        source->die_at = source_now(source);
-        }
+        if (consumer->prev)
+                consumer->prev->next = consumer->next;
+        else
+                source->consumers = consumer->next;
+        if (consumer->next)
+                consumer->next->prev = consumer->prev;
+        /* The last player left a stream nobody publishes: the source is idle from now on. */
+        if (--source->n_consumers == 0 && !source_has_stream(source))
+                source->die_at = source_now(source);
         free(consumer);
         return NULL;
 }

@@ -151,6 +151,15 @@ KATA_TEST(pool_finds_each_of_many_urls)
         free_manager();
 }
 
+/* The names that messages and logs print; a value outside the enum (a corrupted kind) still prints. */
+KATA_TEST(kind_names)
+{
+        ck_assert_str_eq(source_kind_to_string(SOURCE_LIVE), "Live");
+        ck_assert_str_eq(source_kind_to_string(SOURCE_SRT), "SRT");
+        ck_assert_str_eq(source_kind_to_string(SOURCE_RTC), "RTC");
+        ck_assert_str_eq(source_kind_to_string((enum source_kind) 42), "unknown");
+}
+
 KATA_TEST(free_functions_accept_null)
 {
         ck_assert_ptr_null(source_manager_free(NULL));
@@ -646,6 +655,7 @@ void kata_register(TCase *tc)
 
         tcase_add_test(tc, fetch_or_create_shares_one_source_per_url);
         tcase_add_test(tc, pool_finds_each_of_many_urls);
+        tcase_add_test(tc, kind_names);
         tcase_add_test(tc, free_functions_accept_null);
         tcase_add_test(tc, one_publisher_at_a_time);
         tcase_add_test(tc, every_frame_reaches_every_consumer);

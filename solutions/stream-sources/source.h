@@ -36,7 +36,7 @@ enum source_kind {
 struct source;
 struct consumer;
 
-/* "Live", "SRT" or "RTC". */
+/* "Live", "SRT" or "RTC"; "unknown" for a value that is none of the three. */
 const char *source_kind_to_string(enum source_kind kind);
 
 /* A new source for url, nobody publishing, no consumers, with one reference (transfer full), or NULL when

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POOL_MIN_BUCKETS 16u
+#define POOL_MIN_BUCKETS 8u
 
 struct pool_entry {
         struct pool_entry *next;
@@ -106,7 +106,7 @@ struct source_manager *source_manager_free(struct source_manager *manager)
 static struct pool_entry *pool_find(const struct source_manager *manager, const char *url, uint64_t hash)
 {
         for (struct pool_entry *entry = *pool_bucket(manager, hash); entry; entry = entry->next)
-                if (entry->hash == hash && strcmp(source_url(entry->source), url) == 0)
+                if (strcmp(source_url(entry->source), url) == 0)
                         return entry;
         return NULL;
 }
