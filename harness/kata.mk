@@ -49,7 +49,7 @@ CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -gdwarf-4 -Wall -Wextra -Werror -MMD -M
 	-fmacro-prefix-map=$(ROOT)/= -I$(HERE) -I$(HARNESS)/test -I$(TOOLBOX) -DKATA_NAME='"$(KATA)"' $(CHECK_CFLAGS)
 CFLAGS_plain := -O0
 CFLAGS_asan := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-CFLAGS_coverage := -O0 --coverage
+CFLAGS_coverage := -O0 --coverage -DKATA_COVERAGE
 LDFLAGS_asan := -fsanitize=address,undefined
 LDFLAGS_coverage := --coverage
 
