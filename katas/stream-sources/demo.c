@@ -19,9 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http_stream.h"
-#include "source.h"
-#include "source_manager.h"
+/* Angle brackets: the headers of the side being built (kata or solution), found through -I. */
+#include <http_stream.h>
+#include <source.h>
+#include <source_manager.h>
 
 #define SAMPLES 50
 
