@@ -47,7 +47,8 @@ CHECK_LIBS := $(filter-out -lm $(if $(filter /%,$(SUBUNIT_ARCHIVE)),-lsubunit),$
 # -gdwarf-4: Valgrind 3.19 cannot read the DWARF 5 that clang 14 writes.
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -gdwarf-4 -Wall -Wextra -Werror -MMD -MP \
 	-fmacro-prefix-map=$(ROOT)/= -I$(HERE) -I$(HARNESS)/test -I$(TOOLBOX) -DKATA_NAME='"$(KATA)"' $(CHECK_CFLAGS)
-CFLAGS_plain := -O0
+# -fPIC: the plain objects also make the shared library that the Valgrind run loads (see PREWARM below).
+CFLAGS_plain := -O0 -fPIC
 CFLAGS_asan := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 CFLAGS_coverage := -O0 --coverage -DKATA_COVERAGE
 LDFLAGS_asan := -fsanitize=address,undefined
@@ -55,7 +56,7 @@ LDFLAGS_coverage := --coverage
 
 TOOLBOX_SOURCES := $(notdir $(wildcard $(TOOLBOX)/*.c))
 
-# objects_of(variant): every object the test binary of that variant links.
+# objects_of(variant): every object the test binary of that variant links, but main().
 objects_of = $(SOURCES:%.c=$(BUILD)/$(1)/src/%.o) $(TEST:%.c=$(BUILD)/$(1)/test/%.o) \
 	$(BUILD)/$(1)/harness/kata_test.o $(BUILD)/$(1)/harness/check_floor.o \
 	$(TOOLBOX_SOURCES:%.c=$(BUILD)/$(1)/toolbox/%.o)
@@ -109,7 +110,7 @@ $(BUILD)/$(1)/harness/%.o: $(HARNESS)/test/%.c $(HARNESS)/kata.mk | $(TOOLS_MISS
 	$$(call compile,$(1))
 $(BUILD)/$(1)/toolbox/%.o: $(TOOLBOX)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
 	$$(call compile,$(1))
-$(call binary_of,$(1)): $(call objects_of,$(1))
+$(call binary_of,$(1)): $(call objects_of,$(1)) $(BUILD)/$(1)/harness/kata_main.o
 	$(if $(Q),@printf '  LD  %s\n' "$$(patsubst $(ROOT)/%,%,$$@)")
 	$(Q)$(CC) $(LDFLAGS_$(1)) $$^ -o $$@ $(CHECK_LIBS)
 -include $(patsubst %.o,%.d,$(call objects_of,$(1)))
@@ -122,7 +123,18 @@ OOM_CALLS := malloc calloc realloc reallocarray strdup strndup socket accept acc
 OOM_BIN := $(BUILD)/oom/test_$(subst -,_,$(KATA))
 OOM_OBJECTS := $(SOURCES:%.c=$(BUILD)/oom/src/%.o) $(TOOLBOX_SOURCES:%.c=$(BUILD)/oom/toolbox/%.o) \
 	$(TEST:%.c=$(BUILD)/plain/test/%.o) $(BUILD)/plain/harness/kata_test.o $(BUILD)/plain/harness/check_floor.o \
-	$(BUILD)/plain/harness/kata_oom.o
+	$(BUILD)/plain/harness/kata_oom.o $(BUILD)/plain/harness/kata_main.o
+# Under Valgrind, 'make check' overlaps Valgrind's start-up with the build (harness/test/kata_prewarm.c):
+# the launcher starts at once and loads the tests as a shared library when run-tests says they are built.
+PREWARM := $(BUILD)/plain/kata_prewarm
+TESTS_SO := $(BUILD)/plain/tests.so
+$(PREWARM): $(BUILD)/plain/harness/kata_prewarm.o
+	$(Q)$(CC) $< -o $@ -ldl
+# libsubunit's archive is not position-independent: the library takes the shared one.
+$(TESTS_SO): $(call objects_of,plain)
+	$(if $(Q),@printf '  LD  %s\n' "$(patsubst $(ROOT)/%,%,$@)")
+	$(Q)$(CC) -shared $^ -o $@ $(filter-out -lm,$(CHECK_LIBS_PC))
+
 $(BUILD)/oom/%.o: $(BUILD)/plain/%.o
 	@mkdir -p $(dir $@)
 	$(Q)objcopy $(foreach call,$(OOM_CALLS),--redefine-sym $(call)=kata_oom_$(call)) $< $@
@@ -133,16 +145,24 @@ $(OOM_BIN): $(OOM_OBJECTS)
 oom: $(OOM_BIN)
 	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) $(TOOLS)/oom-sweep $(OOM_BIN) $(BUILD)/oom-run
 
+ifeq ($(DETECTOR),valgrind)
+check: $(PREWARM)
+	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) DETECTOR=$(DETECTOR) V=$(V) \
+		KATA_BUILD="$(MAKE) --no-print-directory $(TESTS_SO)" \
+		$(TOOLS)/run-tests --prewarm $(PREWARM) $(TESTS_SO) $(BUILD)/$(DETECTOR)
+else
 check: $(BIN)
 	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) DETECTOR=$(DETECTOR) V=$(V) \
 		$(TOOLS)/run-tests $(BIN) $(BUILD)/$(DETECTOR)
+endif
 
 # Coverage counts the ordinary tests and the allocation-failure runs (natively: gcov needs no Valgrind),
 # so that error paths reached only when memory runs out count as reached.
 OOMCOV_BIN := $(BUILD)/oomcov/test_$(subst -,_,$(KATA))
 OOMCOV_OBJECTS := $(SOURCES:%.c=$(BUILD)/oomcov/src/%.o) $(TOOLBOX_SOURCES:%.c=$(BUILD)/oomcov/toolbox/%.o) \
 	$(TEST:%.c=$(BUILD)/coverage/test/%.o) $(BUILD)/coverage/harness/kata_test.o \
-	$(BUILD)/coverage/harness/check_floor.o $(BUILD)/coverage/harness/kata_oom.o
+	$(BUILD)/coverage/harness/check_floor.o $(BUILD)/coverage/harness/kata_oom.o \
+	$(BUILD)/coverage/harness/kata_main.o
 $(BUILD)/oomcov/%.o: $(BUILD)/coverage/%.o
 	@mkdir -p $(dir $@)
 	$(Q)objcopy $(foreach call,$(OOM_CALLS),--redefine-sym $(call)=kata_oom_$(call)) $< $@

@@ -370,7 +370,10 @@ static enum kata_detector detector_from_environment(void)
         exit(KATA_EXIT_ENVIRONMENT);
 }
 
-int main(void)
+/* The tests' main, called by kata_main.c's main() in a test binary, or by the launcher kata_prewarm.c
+ * once it has loaded the tests as a shared library. */
+int kata_main(void);
+int kata_main(void)
 {
         Suite *suite = suite_create(KATA_NAME);
         TCase *tc = tcase_create(KATA_NAME);
