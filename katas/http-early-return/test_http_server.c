@@ -11,9 +11,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static const struct http_server_config two_workers = { .mode = SERVER_MODE_BASE, .worker_num = 2 };
@@ -361,6 +363,42 @@ KATA_TEST(serve_reports_a_client_gone_before_the_response)
         http_server_free(server);
 }
 
+/* The client that the SIGALRM handler below sends its request on, once the server is waiting for it. */
+static int late_client = -1;
+
+static void send_late_request(int signal_number)
+{
+        static const char request[] = "GET /hello HTTP/1.1\r\n\r\n";
+
+        (void) signal_number;
+        /* write() is async-signal-safe; the result is checked by the test through the response. */
+        if (write(late_client, request, sizeof request - 1) < 0)
+                return;
+}
+
+KATA_TEST(serve_keeps_reading_after_a_signal_interrupts_it)
+{
+        struct sigaction on_alarm = { .sa_handler = send_late_request }, previous;
+        struct itimerval in_200ms = { .it_value = { .tv_usec = 200000 } };
+        struct seen seen = { .reset_fd = -1 };
+        struct http_server *server = start_server(&seen);
+        char response[512] = "";
+
+        /* No SA_RESTART: the server's read() is interrupted (EINTR) while it waits for the request, which the
+         * signal handler then sends; the server must read on, not give up. */
+        late_client = connect_client(server, NULL);
+        ck_assert_int_eq(sigaction(SIGALRM, &on_alarm, &previous), 0);
+        ck_assert_int_eq(setitimer(ITIMER_REAL, &in_200ms, NULL), 0);
+        ck_assert_int_eq(http_server_serve_one(server), HTTP_OK);
+        ck_assert_int_eq(sigaction(SIGALRM, &previous, NULL), 0);
+
+        ck_assert_int_gt(read(late_client, response, sizeof response - 1), 0);
+        ck_assert_ptr_nonnull(strstr(response, "HTTP/1.1 200 OK\r\n"));
+        ck_assert_uint_eq(seen.calls, 1);
+        close(late_client);
+        http_server_free(server);
+}
+
 void kata_register(TCase *tc)
 {
         /* The three early returns of listen(), each reached more than one way. */
@@ -387,4 +425,5 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, serve_answers_400_to_a_request_head_too_large);
         tcase_add_test(tc, serve_reports_a_client_reset_before_the_request);
         tcase_add_test(tc, serve_reports_a_client_gone_before_the_response);
+        tcase_add_test(tc, serve_keeps_reading_after_a_signal_interrupts_it);
 }
