@@ -166,7 +166,7 @@ oom: $(OOM_BIN)
 ifeq ($(DETECTOR),valgrind)
 check: $(PREWARM)
 	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) DETECTOR=$(DETECTOR) V=$(V) \
-		KATA_BUILD="$(MAKE) --no-print-directory $(TESTS_SO)" \
+		KATA_BUILD="$(MAKE) $(if $(Q),-s) --no-print-directory $(TESTS_SO)" \
 		$(TOOLS)/run-tests --prewarm $(PREWARM) $(TESTS_SO) $(BUILD)/$(DETECTOR)
 else
 check: $(BIN)

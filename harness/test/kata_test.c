@@ -279,7 +279,7 @@ void kata_assert_heap_at_baseline_at(const char *file, int line, const struct ka
         va_start(ap, fmt);
         vsnprintf(what, sizeof what, fmt, ap);
         va_end(ap);
-        fail_at(file, line, "%s, %s bytes are still held (baseline %s)", what,
+        fail_at(file, line, "%s, the heap is %s bytes above its baseline of %s", what,
                 kata_format_count(now.bytes - before->bytes, held, sizeof held),
                 kata_format_count(before->bytes, base, sizeof base));
 }

@@ -72,7 +72,7 @@ bool kata_can_measure_heap(void);
  *   ... 2,000 stream cycles ...
  *   kata_assert_heap_at_baseline(&before, "after %d streams", 2000);
  *
- * fails with "after 2000 streams, 1,312,000 bytes are still held (baseline 9,516)".
+ * fails with "after 2000 streams, the heap is 1,312,000 bytes above its baseline of 9,516".
  */
 struct kata_heap {
         bool measured;

@@ -698,7 +698,8 @@ KATA_TEST(device_that_hung_up_comes_back_on_a_new_connection)
         run_for(&world, &device, 1000);
         ck_assert(transport_closed_by_server(device.sip));
         ck_assert_uint_eq(resource_manager_size(world.manager), 4); /* the session, its media, 2 executors */
-        ck_assert_uint_eq(sptr_count(device.sip), 2);               /* the session still holds the connection */
+        ck_assert_msg(sptr_count(device.sip) == 2, "the session no longer holds the SIP connection: its count is %u, "
+                      "expected 2 (the test's reference and the session's)", sptr_count(device.sip));
         ck_assert_int_eq(device_send_packs(&device, 2), 0);
         run_for(&world, &device, 1000);
         ck_assert_int_eq(gb_session_state(session), GB_SESSION_ESTABLISHED);
