@@ -284,6 +284,19 @@ void kata_assert_heap_at_baseline_at(const char *file, int line, const struct ka
                 kata_format_count(before->bytes, base, sizeof base));
 }
 
+void kata_assert_released_at(const char *file, int line, long now, long before, const char *fmt, ...)
+{
+        char what[256];
+        va_list ap;
+
+        if (detector == KATA_DETECTOR_NONE || now <= before)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof what, fmt, ap);
+        va_end(ap);
+        fail_at(file, line, "%ld %s still held (%ld live, %ld before)", now - before, what, now, before);
+}
+
 #ifdef KATA_COVERAGE
 /* In a coverage build, an aborting child writes its counters first, so that the path to an abort counts as
  * reached (gcov writes them only at a normal exit). */
