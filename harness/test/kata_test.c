@@ -626,6 +626,9 @@ void kata_run_checked(const char *name, const char *file, int line, void (*body)
         else if (detector == KATA_DETECTOR_ASAN)
                 fprintf(stderr, "kata-test-begin: %s\n", name);
         measure_before(&before);
+        /* Check installs its own SIGALRM handler when the run starts (it kills the process group): take the
+         * signal back for each test, so that a hang is recorded before the run ends. */
+        signal(SIGALRM, on_alarm);
         alarm(test_timeout);
         body();
         leave_test();
@@ -793,7 +796,6 @@ static void open_records(void)
                 test_timeout = (unsigned) atoi(timeout);
         for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
                 signal(crash_signals[i], on_crash);
-        signal(SIGALRM, on_alarm);
         if (detector == KATA_DETECTOR_ASAN)
                 __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
 }

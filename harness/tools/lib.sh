@@ -34,3 +34,6 @@ valgrind_command() {
 asan_options() {
         echo "detect_leaks=1:abort_on_error=0:max_free_fill_size=4096:free_fill_byte=219:malloc_fill_byte=190"
 }
+
+# plural N WORD: "1 test", "2 tests".
+plural() { if [ "$1" -eq 1 ]; then echo "$1 $2"; else echo "$1 ${2}s"; fi; }
