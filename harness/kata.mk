@@ -36,10 +36,10 @@ VARIANT_asan := asan
 VARIANT := $(VARIANT_$(DETECTOR))
 
 CC ?= cc
-# What pkg-config and the compiler say about Check, cached in build/toolchain.mk: asking costs four shells
+# What pkg-config and the compiler say about Check, cached in build/toolchain-<compiler>.mk: asking costs four shells
 # (about 20 ms) on every make. A cache made with another compiler or pkg-config path is asked again, and
 # an incomplete answer (something missing) is never cached, so that installing it takes effect at once.
-TOOLCHAIN_CACHE := $(ROOT)/build/toolchain.mk
+TOOLCHAIN_CACHE := $(ROOT)/build/toolchain-$(notdir $(CC)).mk
 TOOLCHAIN_KEY := $(CC)|$(PKG_CONFIG_PATH)|$(PKG_CONFIG_LIBDIR)
 -include $(TOOLCHAIN_CACHE)
 ifneq ($(CACHED_TOOLCHAIN_KEY),$(TOOLCHAIN_KEY))
@@ -148,13 +148,14 @@ $(foreach v,plain asan coverage,$(eval $(call variant_rules,$(v))))
 # The allocation-failure sweep (harness/tools/sweep) runs natively: the plain objects linked with the
 # AddressSanitizer runtime (no recompiling: its allocator finds double and invalid frees, fills freed blocks
 # so that a use after free goes wrong at once, and LeakSanitizer finds lost blocks), one forked child per
-# failure point. DETECTOR=asan sweeps with its own, fully instrumented binary.
+# failure point. DETECTOR=asan sweeps with the same binary: in its optimised build a test's own objects can
+# be held by nothing but a register that the failed assertion's path no longer keeps, and would look lost.
 SWEEP_BIN := $(BUILD)/sweep/test_$(subst -,_,$(KATA))
 $(SWEEP_BIN): $(call objects_of,plain) $(BUILD)/plain/harness/kata_main.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -fsanitize=address $^ -o $@ $(CHECK_LIBS)
 SWEEP_BIN_valgrind := $(SWEEP_BIN)
-SWEEP_BIN_asan := $(call binary_of,asan)
+SWEEP_BIN_asan := $(SWEEP_BIN)
 SWEEP_BIN_none :=
 
 # Under Valgrind, 'make check' overlaps Valgrind's start-up with the build (harness/test/kata_prewarm.c):

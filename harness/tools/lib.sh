@@ -37,3 +37,8 @@ asan_options() {
 
 # plural N WORD: "1 test", "2 tests".
 plural() { if [ "$1" -eq 1 ]; then echo "$1 $2"; else echo "$1 ${2}s"; fi; }
+
+# The coverage gate of every solution (its tests and the sweep's failure points): lines and branches, in %.
+COVERAGE_LINES=100
+COVERAGE_BRANCHES=95
+coverage_gate_met() { awk -v l="$1" -v b="$2" -v L=$COVERAGE_LINES -v B=$COVERAGE_BRANCHES 'BEGIN { exit !(l >= L && b >= B) }'; }
