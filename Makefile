@@ -6,7 +6,7 @@ FOUND := $(notdir $(patsubst %/Makefile,%,$(wildcard katas/*/Makefile)))
 KATAS := $(filter $(FOUND),$(ORDER)) $(filter-out $(ORDER),$(FOUND))
 TOOLS := harness/tools
 
-.PHONY: help setup check status bench clean coverage oom lint
+.PHONY: help setup check status bench bench-sptr clean coverage oom lint
 .DEFAULT_GOAL := help
 
 help:
@@ -23,7 +23,9 @@ help:
 	  "  make coverage   one line and branch coverage report over all solutions" \
 	  "  make oom        fail every allocation of every solution in turn: no leak on any error path" \
 	  "  make lint       gcc -fanalyzer and cppcheck over the solutions and the toolbox" \
-	  "  make bench      time the learner's loop (edit, make check) against Valgrind's own start-up" \
+	  "  make bench      time the learner's loop (edit, make check) against Valgrind's own start-up," \
+	  "                  then make bench-sptr" \
+	  "  make bench-sptr instructions per shared object: sptr against C++'s std::make_shared (callgrind)" \
 	  "  make clean      remove build/" \
 	  "" \
 	  "Katas: $(KATAS)"
@@ -49,6 +51,10 @@ lint:
 
 bench:
 	@$(TOOLS)/bench-learner-loop
+	@$(TOOLS)/bench-sptr
+
+bench-sptr:
+	@$(TOOLS)/bench-sptr
 
 clean:
 	rm -rf build
