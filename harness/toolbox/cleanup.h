@@ -21,11 +21,12 @@
 /* __unused__: clang before 17 calls a variable that is only cleaned up "unused". */
 #define _cleanup_(func) __attribute__((__cleanup__(func), __unused__))
 
-/* Returns p, and makes a dropped result a warning (gcc ignores a (void) cast here, clang does not): a dropped
- * TAKE_PTR() or TAKE_FD() is a leak. sptr.h uses it for sptr_unref() too. */
-static inline __attribute__((__warn_unused_result__)) const volatile void *must_use_(const volatile void *p)
+/* Returns p, and makes a dropped result a warning (gcc warns even after a (void) cast; clang takes any
+ * cast of the result, such as TAKE_PTR's own, for a use): a dropped TAKE_PTR() or TAKE_FD() is a leak.
+ * sptr.h uses it for sptr_unref() too. */
+static inline __attribute__((__warn_unused_result__)) void *must_use_(const volatile void *p)
 {
-        return p;
+        return (void *) p;
 }
 static inline __attribute__((__warn_unused_result__)) int must_use_int_(int value)
 {

@@ -4,12 +4,13 @@
  * and GB28181 leaks), with one allocation per shared object: a small header sits before the object, as in
  * GLib's GRcBox.
  *
- *   struct source *s = sptr_new_of(struct source, source_destroy); count 1: the caller holds it (transfer full)
- *   struct source *t = sptr_ref(s);                      count 2: sharing copies nothing, builds nothing
- *   s = sptr_unref(s);                                   count 1: returns NULL; t still holds the object
- *   sptr_assign(pool_slot, t);                           slot takes a reference, releases its old object
- *   t = sptr_unref(t);                                   ... the last release calls source_destroy() once,
- *                                                        then frees the memory
+ *   struct source *s = sptr_new_of(struct source, source_destroy);
+ *                                         count 1: the caller holds it (transfer full)
+ *   struct source *t = sptr_ref(s);       count 2: sharing copies nothing, builds nothing
+ *   s = sptr_unref(s);                    count 1: returns NULL; t still holds the object
+ *   sptr_assign(pool_slot, t);            slot takes a reference, releases its old object
+ *   t = sptr_unref(t);                    ... the last release calls source_destroy() once, then frees the
+ *                                         memory
  *
  * Contracts (each has a test in harness/toolbox/tests):
  *   - sptr_ref() shares: it returns its argument and constructs nothing;
@@ -18,6 +19,9 @@
  *   - NULL is a valid, empty shared pointer: it can be referenced, released and assigned;
  *   - in debug builds (no NDEBUG) releasing more often than referencing, or touching a released object,
  *     aborts with a message that names the caller's file and line (best effort: see "Misuse" below).
+ * Mistakes the compiler catches (harness/toolbox/tests/misuse_warnings.c): free() on a shared object (gcc 11
+ * and later: -Wmismatched-dealloc), a dropped sptr_unref() result, sptr_new_of() of another type than the
+ * variable's.
  *
  * Threads. One object's count is a plain unsigned, not atomic: all references to one object must be taken
  * and released on one thread at a time (as in SRS, whose coroutines share one OS thread), or under a lock
@@ -138,8 +142,9 @@ void *sptr_new(size_t size, sptr_destroy_fn destroy) __attribute__((__warn_unuse
 #define sptr_ref(object) ((__typeof__(object)) sptr_ref_at_((object), __FILE__, __LINE__))
 
 /* Releases one reference (transfer full); on the last, destroys and frees the object. Accepts NULL.
- * Returns NULL, and the result must be used: `p = sptr_unref(p);` leaves no dangling pointer. */
-#define sptr_unref(object) ((__typeof__(object)) must_use_(sptr_unref_at_((object), __FILE__, __LINE__)))
+ * Returns NULL (a void *, so that no cast hides it from clang), and the result must be used:
+ * `p = sptr_unref(p);` leaves no dangling pointer. */
+#define sptr_unref(object) must_use_(sptr_unref_at_((object), __FILE__, __LINE__))
 
 /* holder = object, for a variable or field that holds a reference: takes a reference to object first,
  * then releases what holder held, so that assigning a holder to itself is harmless. */
