@@ -4,7 +4,7 @@ TOOLS := harness/tools
 # In the order a learner should take them (each kata's manifest says where it stands).
 KATAS := $(shell $(TOOLS)/manifest katas)
 
-.PHONY: help setup check status bench clean coverage oom lint
+.PHONY: help setup check status bench bench-sptr clean coverage oom lint
 .DEFAULT_GOAL := help
 
 help:
@@ -21,7 +21,9 @@ help:
 	  "  make coverage   one line and branch coverage report over all solutions" \
 	  "  make oom        the allocation-failure sweep of every solution: no leak on any error path" \
 	  "  make lint       gcc -fanalyzer and cppcheck over the solutions and the toolbox" \
-	  "  make bench      time the learner's loop (edit, make check) against Valgrind's own start-up" \
+	  "  make bench      time the learner's loop (edit, make check) against Valgrind's own start-up," \
+	  "                  then make bench-sptr" \
+	  "  make bench-sptr instructions per shared object: sptr against C++'s std::make_shared (callgrind)" \
 	  "  make clean      remove build/" \
 	  "" \
 	  "Katas: $(KATAS)"
@@ -47,6 +49,10 @@ lint:
 
 bench:
 	@$(TOOLS)/bench-learner-loop
+	@$(TOOLS)/bench-sptr
+
+bench-sptr:
+	@$(TOOLS)/bench-sptr
 
 clean:
 	rm -rf build
