@@ -72,7 +72,8 @@ unsigned long data_consumer_bytes_sent(const struct data_consumer *consumer);
  * *required_subchannel; when subchannels lists n_subchannels > 0 subchannels and the consumer subscribes to
  * none of them; or when len is greater than the consumer's max_message_size.
  *
- * cb (transfer full, may be NULL: the router's sends ask for no answer) is told the outcome, exactly once:
+ * cb (transfer full, may be NULL: the router's sends ask for no answer) is told the outcome, exactly once,
+ * before this returns (what it answers may not outlive the call):
  * (true, false) queued or delivered; (false, true) the SCTP send buffer was full; (false, false) not sent.
  */
 void data_consumer_send_message(struct data_consumer *consumer, const uint8_t *msg, size_t len, uint32_t ppid,

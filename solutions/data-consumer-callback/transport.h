@@ -57,7 +57,7 @@ size_t transport_sctp_acknowledge(struct transport *transport);
 
 /*
  * Sends one message (msg: transfer none) and reports the outcome to cb (transfer full, may be NULL: nobody
- * asked). The caller has already checked that the transport can send.
+ * asked) before it returns. The caller has already checked that the transport can send.
  */
 void transport_send_message(struct transport *transport, const uint8_t *msg, size_t len, uint32_t ppid,
                             struct once_cb *cb);
