@@ -24,8 +24,8 @@ enum server_mode {
 #define HTTP_SERVER_HOST_MAXSIZE 108u
 
 struct http_server_config {
-        enum server_mode mode; /* any value is accepted: Swoole's create() runs an unknown one as a process-mode
-                                * server (its factory); the kata serves every mode alike */
+        enum server_mode mode; /* any value is accepted: Swoole's create() gives an unknown one the process
+                                * mode's factory; the kata serves every mode alike */
         unsigned worker_num;   /* 0 makes create() fail; more than HTTP_SERVER_MAX_WORKERS is lowered to it */
 };
 

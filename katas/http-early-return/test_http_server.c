@@ -23,31 +23,34 @@ static const struct http_server_config two_workers = { .mode = SERVER_MODE_BASE,
 /* A caller's variable that listen() must leave alone when it fails. */
 static struct http_server *const untouched = (struct http_server *) 0x1;
 
-static enum http_error listen_expecting_failure(const char *addr, const struct http_server_config *config)
+/* listen(addr) must fail with `expected`, and leave the caller's variable alone. */
+static void listen_expecting_failure(const char *addr, const struct http_server_config *config,
+                                     enum http_error expected)
 {
         struct http_server *server = untouched;
         enum http_error error = http_server_listen(addr, config, NULL, NULL, &server);
 
-        ck_assert_ptr_eq(server, untouched);
-        return error;
+        ck_assert_msg(server == untouched, "listen(\"%s\") wrote the caller's server pointer", addr);
+        ck_assert_msg(error == expected, "listen(\"%s\") returned \"%s\", expected \"%s\"", addr,
+                      http_error_to_string(error), http_error_to_string(expected));
 }
 
 KATA_TEST(listen_rejects_address_without_port)
 {
-        ck_assert_int_eq(listen_expecting_failure("127.0.0.1", &two_workers), HTTP_ERR_BAD_ADDRESS);
+        listen_expecting_failure("127.0.0.1", &two_workers, HTTP_ERR_BAD_ADDRESS);
 }
 
 /* The kata's own rule (Swoole bound such a host as 0.0.0.0; see README.md): it never listens publicly. */
 KATA_TEST(listen_rejects_host_that_is_not_an_address)
 {
-        ck_assert_int_eq(listen_expecting_failure("not-an-address:0", &two_workers), HTTP_ERR_ADD_PORT);
+        listen_expecting_failure("not-an-address:0", &two_workers, HTTP_ERR_ADD_PORT);
 }
 
 /* Swoole's add_port(): "invalid port" outside 0..65535, whatever atoi() made of the text. */
 KATA_TEST(listen_rejects_port_out_of_range)
 {
-        ck_assert_int_eq(listen_expecting_failure("127.0.0.1:70000", &two_workers), HTTP_ERR_ADD_PORT);
-        ck_assert_int_eq(listen_expecting_failure("127.0.0.1:-1", &two_workers), HTTP_ERR_ADD_PORT);
+        listen_expecting_failure("127.0.0.1:70000", &two_workers, HTTP_ERR_ADD_PORT);
+        listen_expecting_failure("127.0.0.1:-1", &two_workers, HTTP_ERR_ADD_PORT);
 }
 
 KATA_TEST(listen_rejects_port_in_use)
@@ -64,7 +67,7 @@ KATA_TEST(listen_rejects_port_in_use)
         ck_assert_int_eq(getsockname(fd, (struct sockaddr *) &address, &length), 0);
         snprintf(addr, sizeof addr, "127.0.0.1:%u", ntohs(address.sin_port));
 
-        ck_assert_int_eq(listen_expecting_failure(addr, &two_workers), HTTP_ERR_ADD_PORT);
+        listen_expecting_failure(addr, &two_workers, HTTP_ERR_ADD_PORT);
         close(fd);
 }
 
@@ -77,7 +80,7 @@ KATA_TEST(listen_rejects_host_too_long)
         for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
                 memset(addr, '1', lengths[i]);
                 snprintf(addr + lengths[i], sizeof addr - lengths[i], ":0");
-                ck_assert_int_eq(listen_expecting_failure(addr, &two_workers), HTTP_ERR_ADD_PORT);
+                listen_expecting_failure(addr, &two_workers, HTTP_ERR_ADD_PORT);
         }
 }
 
@@ -86,7 +89,7 @@ KATA_TEST(listen_rejects_zero_workers)
 {
         struct http_server_config config = { .mode = SERVER_MODE_BASE, .worker_num = 0 };
 
-        ck_assert_int_eq(listen_expecting_failure("127.0.0.1:0", &config), HTTP_ERR_CREATE);
+        listen_expecting_failure("127.0.0.1:0", &config, HTTP_ERR_CREATE);
 }
 
 /* A process that retries listen() (a supervisor, a test suite) must find nothing held after each failure,
@@ -96,6 +99,7 @@ KATA_TEST(listen_holds_nothing_after_each_failure)
         static const char *const addresses[] = { "127.0.0.1", "127.0.0.1:70000", "127.0.0.1:0" };
         const struct http_server_config zero_workers = { .mode = SERVER_MODE_BASE, .worker_num = 0 };
         const struct http_server_config *const configs[] = { &two_workers, &two_workers, &zero_workers };
+        static const enum http_error errors[] = { HTTP_ERR_BAD_ADDRESS, HTTP_ERR_ADD_PORT, HTTP_ERR_CREATE };
         struct http_server *server = NULL;
         struct kata_heap heap;
         unsigned fds;
@@ -106,7 +110,7 @@ KATA_TEST(listen_holds_nothing_after_each_failure)
         heap = kata_heap_snapshot();
         fds = kata_count_open_fds();
         for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++) {
-                ck_assert_int_lt(listen_expecting_failure(addresses[i], configs[i]), 0);
+                listen_expecting_failure(addresses[i], configs[i], errors[i]);
                 kata_assert_released(kata_count_open_fds(), fds, "socket of the failed listen(\"%s\")",
                                      addresses[i]);
                 kata_assert_heap_at_baseline(&heap, "right after the failed listen(\"%s\")", addresses[i]);
@@ -143,8 +147,10 @@ KATA_TEST(listen_reads_the_port_as_atoi_does)
                 struct http_server *server = NULL;
                 enum http_error error = http_server_listen(addresses[i], &two_workers, NULL, NULL, &server);
 
-                ck_assert_msg(error == HTTP_OK, "listen(\"%s\") failed: %s", addresses[i], http_error_to_string(error));
-                ck_assert_msg(http_server_port(server) > 0, "listen(\"%s\") did not pick a free port", addresses[i]);
+                ck_assert_msg(error == HTTP_OK, "listen(\"%s\") failed: %s", addresses[i],
+                              http_error_to_string(error));
+                ck_assert_msg(http_server_port(server) > 0, "listen(\"%s\") did not pick a free port",
+                              addresses[i]);
                 http_server_free(server);
         }
 }
@@ -160,7 +166,7 @@ KATA_TEST(listen_lowers_too_many_workers_to_the_maximum)
         http_server_free(server);
 }
 
-/* Swoole's create() takes an unknown mode for process mode rather than failing. */
+/* Swoole's create() gives an unknown mode the process mode's factory rather than failing. */
 KATA_TEST(listen_accepts_an_unknown_mode)
 {
         struct http_server_config config = { .mode = (enum server_mode) 7, .worker_num = 1 };
@@ -181,7 +187,8 @@ KATA_TEST(error_strings_name_each_exit)
         ck_assert_str_eq(http_error_to_string(HTTP_OK), "success");
         ck_assert_str_eq(http_error_to_string(HTTP_ERR_BAD_ADDRESS), "the address has no ':' between host and port");
         ck_assert_ptr_nonnull(strstr(http_error_to_string(HTTP_ERR_ADD_PORT), "port"));
-        ck_assert_str_eq(http_error_to_string(HTTP_ERR_CREATE), "the server could not be created (no workers, or out of memory)");
+        ck_assert_str_eq(http_error_to_string(HTTP_ERR_CREATE),
+                         "the server could not be created (no workers, or out of memory)");
         ck_assert_str_eq(http_error_to_string(HTTP_ERR_NO_MEMORY), "out of memory");
         ck_assert_ptr_nonnull(strstr(http_error_to_string(HTTP_ERR_IO), "accept()"));
         ck_assert_str_eq(http_error_to_string((enum http_error) 42), "unknown error");

@@ -187,7 +187,8 @@ void data_consumer_handle_send_request(struct data_consumer *consumer, struct ch
         if (len > consumer->max_message_size) {
                 char reason[128];
 
-                snprintf(reason, sizeof reason, "given message exceeds maxMessageSize value [maxMessageSize:%zu, len:%zu]",
+                snprintf(reason, sizeof reason,
+                         "given message exceeds maxMessageSize value [maxMessageSize:%zu, len:%zu]",
                          consumer->max_message_size, len);
                 channel_request_type_error(request, reason);
                 return;
