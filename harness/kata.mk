@@ -180,10 +180,10 @@ RUN_ENV = KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) DETECTOR=$(DETECTOR) V=$(V) SWE
 ifeq ($(DETECTOR),valgrind)
 check: $(PREWARM)
 	$(Q)$(RUN_ENV) KATA_BUILD="$(MAKE) $(if $(Q),-s) --no-print-directory $(TESTS_SO) $(SWEEP_BIN)" \
-		$(TOOLS)/run-tests --prewarm $(PREWARM) $(TESTS_SO) $(BUILD)/$(DETECTOR)
+		$(TOOLS)/run-tests --prewarm $(PREWARM) $(TESTS_SO)
 else
 check: $(BIN)
-	$(Q)$(RUN_ENV) $(TOOLS)/run-tests $(BIN) $(BUILD)/$(DETECTOR)
+	$(Q)$(RUN_ENV) $(TOOLS)/run-tests $(BIN)
 endif
 
 # Coverage counts the ordinary tests and the allocation-failure sweep's runs (natively, DETECTOR=none: gcov

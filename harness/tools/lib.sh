@@ -1,7 +1,8 @@
 # lib.sh: facts the tools share, sourced by them (POSIX sh). Each fact lives here once.
 
-# Where the verdict of the last run of SIDE/KATA with DETECTOR is kept (one word: see verdict_word).
-status_file() { printf '%s\n' "$ROOT/build/$1/$2/$3/status"; }
+# run_dir SIDE KATA DETECTOR: where the last run of SIDE/KATA with DETECTOR keeps its results: status (the
+# verdict word, see verdict_word), summary, results.rec, the logs, first-green. The one place that knows.
+run_dir() { printf '%s\n' "$ROOT/build/$1/$2/$3"; }
 
 # The verdicts, as words (what make status, the self-test and the reports read) and as exit codes of
 # run-tests (what callers test with $?).
