@@ -53,8 +53,7 @@ void rtc_tcp_network_set_state(struct rtc_tcp_network *network, enum rtc_network
 
 int rtc_tcp_network_write(struct rtc_tcp_network *network, const void *packet, size_t size)
 {
-        if (!network->owner)
-                return -ENOTCONN;
+        /* SRS's SrsRtcTcpNetwork::write: the connection's socket (sendonly_skt_). */
         return transport_server_write(network->owner->transport, packet, size);
 }
 
@@ -65,9 +64,8 @@ static void network_on_dtls(struct rtc_tcp_network *network, const uint8_t *pack
         static const uint8_t server_flight[] = { RTC_DTLS_HANDSHAKE, 0x14 /* Finished */ };
 
         if (packet[0] == RTC_DTLS_ALERT) {
-                /* SRS: fatal, or warning CN (close notify: the browser closed the PeerConnection). */
-                if (size >= 3 && (packet[1] == RTC_DTLS_LEVEL_FATAL ||
-                                  (packet[1] == RTC_DTLS_LEVEL_WARNING && packet[2] == RTC_DTLS_CLOSE_NOTIFY)))
+                /* SRS: fatal, or close_notify (CN: the browser closed the PeerConnection). */
+                if (size >= 3 && (packet[1] == RTC_DTLS_LEVEL_FATAL || packet[2] == RTC_DTLS_CLOSE_NOTIFY))
                         rtc_session_expire(network->session, RTC_END_DTLS_ALERT);
                 return;
         }

@@ -179,6 +179,13 @@ static int peer_send_close_notify(struct peer *peer)
         return peer_send_alert(peer, RTC_DTLS_LEVEL_WARNING, RTC_DTLS_CLOSE_NOTIFY);
 }
 
+/* The browser closes its TCP connection (if it has one: its connect may have failed). */
+static void peer_close(struct peer *peer)
+{
+        if (peer->tcp)
+                transport_peer_close(peer->tcp);
+}
+
 /* n RTP packets of the browser's own stream (it publishes too, in a call). */
 static int peer_send_rtp(struct peer *peer, unsigned n)
 {
@@ -608,7 +615,7 @@ KATA_TEST(refresh_closes_dtls_and_tcp_while_the_session_plays)
         ck_assert_uint_eq(peer.rtp, 10);
 
         ck_assert_int_eq(peer_send_close_notify(&peer), 0);
-        transport_peer_close(peer.tcp);
+        peer_close(&peer);
         run_for(&world, 5 * ROUND_MS);
 
         ck_assert_uint_eq(world.ended[RTC_END_DTLS_ALERT], 1);
@@ -642,7 +649,7 @@ KATA_TEST(tcp_connection_drops_while_the_session_plays)
         session = rtc_session_find(world.manager, peer.username);
         ck_assert_uint_eq(rtc_session_rtp_sent(session), 10);
 
-        transport_peer_close(peer.tcp);
+        peer_close(&peer);
         run_for(&world, 5 * ROUND_MS);
 
         ck_assert_uint_eq(world.ended[RTC_END_TCP_CLOSED], 1);
@@ -677,7 +684,7 @@ KATA_TEST(tcp_connection_drops_before_the_network_is_established)
         ck_assert_ptr_nonnull(session);
         ck_assert_int_eq(rtc_session_tcp_state(session), RTC_NETWORK_DTLS);
 
-        transport_peer_close(peer.tcp);
+        peer_close(&peer);
         closed_at = world.now;
         run_for(&world, RTC_STUN_TIMEOUT_MS + 2 * ROUND_MS);
 
@@ -778,20 +785,22 @@ KATA_TEST(second_tcp_connection_for_a_session_is_refused)
  * packet too long or of no known kind, is closed. The established session it served ends with it. */
 KATA_TEST(connections_with_bad_packets_are_closed)
 {
-        static const uint8_t rtcp_like[] = { 0x40, 0 }, handshake_early[] = { RTC_DTLS_HANDSHAKE, 1 };
+        static const uint8_t one_byte[] = { 0x00 }, handshake_early[] = { RTC_DTLS_HANDSHAKE, 1 };
+        static const uint8_t rtcp_like[] = { 0x40, 0 }, stun_response[] = { 0x01, 0x01, 'x' };
         uint8_t too_long[RTC_TCP_PACKET_MAX + 1] = { RTC_RTP_VERSION_2 };
+        uint8_t stun[2 + RTC_USERNAME_MAX] = { RTC_STUN_BINDING_REQUEST >> 8, RTC_STUN_BINDING_REQUEST & 0xff };
         struct world world;
-        struct peer unknown, not_stun, long_name, oversize, garbage;
-        char name[RTC_USERNAME_MAX + 1];
+        struct peer unknown, not_stun, tiny, long_name, oversize, garbage, stray;
+        struct peer *established[] = { &oversize, &garbage, &stray };
 
         world_init(&world);
         peer_init(&world, &unknown, 7);
         peer_init(&world, &not_stun, 8);
-        peer_init(&world, &long_name, 9);
-        peer_init(&world, &oversize, 10);
-        peer_init(&world, &garbage, 11);
-        ck_assert_int_eq(rtc_server_create_session(world.server, oversize.username), 0);
-        ck_assert_int_eq(rtc_server_create_session(world.server, garbage.username), 0);
+        peer_init(&world, &tiny, 9);
+        peer_init(&world, &long_name, 10);
+        peer_init(&world, &oversize, 11);
+        peer_init(&world, &garbage, 12);
+        peer_init(&world, &stray, 13);
         for (unsigned i = 0; i < world.n_peers; i++) {
                 world.peers[i]->tcp = transport_new();
                 ck_assert_ptr_nonnull(world.peers[i]->tcp);
@@ -799,40 +808,59 @@ KATA_TEST(connections_with_bad_packets_are_closed)
         }
         ck_assert_int_eq(peer_send_stun(&unknown, world.now), 0); /* nobody made its session */
         ck_assert_int_eq(peer_send(&not_stun, handshake_early, sizeof handshake_early), 0);
-        memset(name, 'n', RTC_USERNAME_MAX);
-        name[RTC_USERNAME_MAX] = '\0';
-        memcpy(long_name.username, name, sizeof long_name.username - 1);
-        long_name.username[sizeof long_name.username - 1] = '\0';
-        {
-                uint8_t stun[2 + RTC_USERNAME_MAX] = { RTC_STUN_BINDING_REQUEST >> 8, RTC_STUN_BINDING_REQUEST & 0xff };
-
-                memcpy(stun + 2, name, RTC_USERNAME_MAX);
-                ck_assert_int_eq(peer_send(&long_name, stun, sizeof stun), 0);
+        ck_assert_int_eq(peer_send(&tiny, one_byte, sizeof one_byte), 0);
+        memset(stun + 2, 'n', RTC_USERNAME_MAX); /* one character longer than a username can be */
+        ck_assert_int_eq(peer_send(&long_name, stun, sizeof stun), 0);
+        for (unsigned i = 0; i < 3; i++) {
+                ck_assert_int_eq(rtc_server_create_session(world.server, established[i]->username), 0);
+                ck_assert_int_eq(peer_send_stun(established[i], world.now), 0);
+                ck_assert_int_eq(peer_send_dtls_handshake(established[i]), 0);
         }
-        ck_assert_int_eq(peer_send_stun(&oversize, world.now), 0);
-        ck_assert_int_eq(peer_send_dtls_handshake(&oversize), 0);
         ck_assert_int_eq(peer_send(&oversize, too_long, sizeof too_long), 0);
-        ck_assert_int_eq(peer_send_stun(&garbage, world.now), 0);
-        ck_assert_int_eq(peer_send_dtls_handshake(&garbage), 0);
         ck_assert_int_eq(peer_send(&garbage, rtcp_like, sizeof rtcp_like), 0);
+        ck_assert_int_eq(peer_send(&stray, stun_response, sizeof stun_response), 0);
         run_for(&world, 2 * ROUND_MS);
 
-        for (unsigned i = 0; i < world.n_peers; i++)
+        for (unsigned i = 0; i < world.n_peers; i++) {
                 ck_assert_msg(world.peers[i]->server_closed, "%s was not closed", world.peers[i]->username);
-        ck_assert_uint_eq(unknown.stun_responses + not_stun.stun_responses + long_name.stun_responses, 0);
-        /* The last two were established: their sessions ended with their connections. */
-        for (unsigned i = 3; i < 5; i++) {
-                ck_assert_uint_eq(world.peers[i]->stun_responses, 1);
-                ck_assert_uint_eq(world.peers[i]->dtls_flights, 1);
-                ck_assert_ptr_null(rtc_session_find(world.manager, world.peers[i]->username));
+                ck_assert_uint_eq(world.peers[i]->stun_responses, i >= 4 ? 1 : 0);
+                ck_assert_uint_eq(world.peers[i]->dtls_flights, i >= 4 ? 1 : 0);
         }
-        ck_assert_uint_eq(world.ended[RTC_END_TCP_CLOSED], 2);
+        /* The last three were established: their sessions ended with their connections. */
+        ck_assert_uint_eq(world.ended[RTC_END_TCP_CLOSED], 3);
+        for (unsigned i = 0; i < 3; i++)
+                ck_assert_ptr_null(rtc_session_find(world.manager, established[i]->username));
         ck_assert_uint_eq(resource_manager_size(world.manager), 0);
 
         world_fini(&world);
         ck_assert_uint_eq(world.ended[RTC_END_SERVER_STOP], 0);
         for (unsigned i = world.n_peers; i > 0; i--)
                 peer_fini(&world, world.peers[i - 1]);
+}
+
+/* The session plays by the clock, not by the loop's rounds: rounds closer together than the play interval
+ * do not play faster. */
+KATA_TEST(session_plays_one_packet_per_interval)
+{
+        struct world world;
+        struct peer peer;
+        struct rtc_session *session;
+
+        world_init(&world);
+        peer_init(&world, &peer, 14);
+        peer_start_playing(&world, &peer);
+        session = rtc_session_find(world.manager, peer.username);
+        for (unsigned i = 0; i < 8; i++) {
+                world.now += RTC_PLAY_INTERVAL_MS / 4;
+                event_loop_run_once(world.loop);
+        }
+        ck_assert_uint_eq(rtc_session_rtp_sent(session), 2); /* at 0 and 20 ms */
+        run_for(&world, 10 * ROUND_MS);
+        ck_assert_uint_eq(rtc_session_rtp_sent(session), 12);
+
+        world_fini(&world);
+        ck_assert_uint_eq(world.ended[RTC_END_SERVER_STOP], 1);
+        peer_fini(&world, &peer);
 }
 
 /* What DTLS may bring besides the handshake: a retransmitted flight, warnings, a fatal alert. */
@@ -842,7 +870,7 @@ KATA_TEST(only_close_notify_and_fatal_alerts_end_a_session)
         struct peer peer;
 
         world_init(&world);
-        peer_init(&world, &peer, 12);
+        peer_init(&world, &peer, 15);
         peer_start_playing(&world, &peer);
 
         ck_assert_int_eq(peer_send_dtls_handshake(&peer), 0);                /* retransmitted */
@@ -872,7 +900,7 @@ KATA_TEST(sessions_are_named_by_their_username)
         struct peer peer;
 
         world_init(&world);
-        peer_init(&world, &peer, 13);
+        peer_init(&world, &peer, 16);
         memset(long_name, 'u', RTC_USERNAME_MAX);
         long_name[RTC_USERNAME_MAX] = '\0';
         ck_assert_int_eq(rtc_server_create_session(world.server, ""), -EINVAL);
@@ -886,7 +914,7 @@ KATA_TEST(sessions_are_named_by_their_username)
         ck_assert_uint_eq(world.ended[RTC_END_DTLS_ALERT], 1);
         peer_fini(&world, &peer);
 
-        peer_init(&world, &peer, 13);
+        peer_init(&world, &peer, 16);
         peer_start_playing(&world, &peer);
         run_for(&world, 4 * ROUND_MS);
         ck_assert_uint_eq(peer.rtp, 4);
@@ -907,7 +935,7 @@ KATA_TEST(configured_stun_timeout_replaces_the_default)
         struct peer peer;
 
         world_init_with(&world, &quick);
-        peer_init(&world, &peer, 14);
+        peer_init(&world, &peer, 17);
         ck_assert_int_eq(peer_connect(&world, &peer), 0);
         ck_assert_int_eq(peer_send_stun(&peer, world.now), 0);
         run_for(&world, 2000);
@@ -938,8 +966,8 @@ KATA_TEST(stopping_the_server_ends_live_sessions_once)
         unsigned long live;
 
         world_init(&world);
-        peer_init(&world, &playing, 15);
-        peer_init(&world, &early, 16);
+        peer_init(&world, &playing, 18);
+        peer_init(&world, &early, 19);
         live = sptr_live_count();
         peer_start_playing(&world, &playing);
         /* This browser's TCP connection comes before its session exists: it starts first. */
@@ -1003,11 +1031,11 @@ static bool batch_comes_and_goes(struct world *world, unsigned first, unsigned n
                 switch ((first + i) % LEAVINGS) {
                 case LEAVE_REFRESH:
                         ok = ok && peers[i].rtp == 3 && peer_send_close_notify(&peers[i]) == 0;
-                        transport_peer_close(peers[i].tcp);
+                        peer_close(&peers[i]);
                         break;
                 case LEAVE_TCP_DROP:
                         ok = ok && peers[i].rtp == 3;
-                        transport_peer_close(peers[i].tcp);
+                        peer_close(&peers[i]);
                         break;
                 case LEAVE_CLOSE_NOTIFY:
                         ok = ok && peers[i].rtp == 3 && peer_send_close_notify(&peers[i]) == 0;
@@ -1018,7 +1046,7 @@ static bool batch_comes_and_goes(struct world *world, unsigned first, unsigned n
                         break;
                 default:
                         ok = ok && peers[i].rtp == 0 && peers[i].stun_responses == 1;
-                        transport_peer_close(peers[i].tcp);
+                        peer_close(&peers[i]);
                         break;
                 }
         }
@@ -1074,6 +1102,7 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, session_timeout_interrupts_the_connection_still_reading);
         tcase_add_test(tc, second_tcp_connection_for_a_session_is_refused);
         tcase_add_test(tc, connections_with_bad_packets_are_closed);
+        tcase_add_test(tc, session_plays_one_packet_per_interval);
         tcase_add_test(tc, only_close_notify_and_fatal_alerts_end_a_session);
         tcase_add_test(tc, sessions_are_named_by_their_username);
         tcase_add_test(tc, configured_stun_timeout_replaces_the_default);
