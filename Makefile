@@ -1,12 +1,10 @@
 # The repository's own commands. A kata's commands live in its folder: make -C katas/<kata> help.
 
-# In the order a learner should take them; a kata folder not listed here comes last.
-ORDER := http-early-return data-consumer-callback stream-sources gb-sessions
-FOUND := $(notdir $(patsubst %/Makefile,%,$(wildcard katas/*/Makefile)))
-KATAS := $(filter $(FOUND),$(ORDER)) $(filter-out $(ORDER),$(FOUND))
 TOOLS := harness/tools
+# In the order a learner should take them (each kata's manifest says where it stands).
+KATAS := $(shell $(TOOLS)/manifest katas)
 
-.PHONY: help setup check status bench clean coverage oom lint
+.PHONY: help setup check status bench bench-sptr clean coverage oom lint
 .DEFAULT_GOAL := help
 
 help:
@@ -21,9 +19,11 @@ help:
 	  "" \
 	  "For facilitators and maintainers:" \
 	  "  make coverage   one line and branch coverage report over all solutions" \
-	  "  make oom        fail every allocation of every solution in turn: no leak on any error path" \
+	  "  make oom        the allocation-failure sweep of every solution: no leak on any error path" \
 	  "  make lint       gcc -fanalyzer and cppcheck over the solutions and the toolbox" \
-	  "  make bench      time the learner's loop (edit, make check) against Valgrind's own start-up" \
+	  "  make bench      time the learner's loop (edit, make check) against Valgrind's own start-up," \
+	  "                  then make bench-sptr" \
+	  "  make bench-sptr instructions per shared object: sptr against C++'s std::make_shared (callgrind)" \
 	  "  make clean      remove build/" \
 	  "" \
 	  "Katas: $(KATAS)"
@@ -33,7 +33,7 @@ setup:
 	@$(TOOLS)/setup
 
 check:
-	@$(TOOLS)/selftest $(KATAS)
+	@$(TOOLS)/selftest
 
 status:
 	@$(TOOLS)/status $(KATAS)
@@ -42,13 +42,17 @@ coverage:
 	@$(TOOLS)/coverage-all $(KATAS)
 
 oom:
-	@$(TOOLS)/oom-all $(KATAS)
+	@for kata in $(KATAS); do $(MAKE) -s --no-print-directory -C solutions/$$kata oom || exit 1; done
 
 lint:
 	@$(TOOLS)/lint $(KATAS)
 
 bench:
 	@$(TOOLS)/bench-learner-loop
+	@$(TOOLS)/bench-sptr
+
+bench-sptr:
+	@$(TOOLS)/bench-sptr
 
 clean:
 	rm -rf build

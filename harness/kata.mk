@@ -36,10 +36,10 @@ VARIANT_asan := asan
 VARIANT := $(VARIANT_$(DETECTOR))
 
 CC ?= cc
-# What pkg-config and the compiler say about Check, cached in build/toolchain.mk: asking costs four shells
+# What pkg-config and the compiler say about Check, cached in build/toolchain-<compiler>.mk: asking costs four shells
 # (about 20 ms) on every make. A cache made with another compiler or pkg-config path is asked again, and
 # an incomplete answer (something missing) is never cached, so that installing it takes effect at once.
-TOOLCHAIN_CACHE := $(ROOT)/build/toolchain.mk
+TOOLCHAIN_CACHE := $(ROOT)/build/toolchain-$(notdir $(CC)).mk
 TOOLCHAIN_KEY := $(CC)|$(PKG_CONFIG_PATH)|$(PKG_CONFIG_LIBDIR)
 -include $(TOOLCHAIN_CACHE)
 ifneq ($(CACHED_TOOLCHAIN_KEY),$(TOOLCHAIN_KEY))
@@ -75,8 +75,16 @@ TOOLBOX_SOURCES := $(notdir $(wildcard $(TOOLBOX)/*.c))
 
 # objects_of(variant): every object the test binary of that variant links, but main().
 objects_of = $(SOURCES:%.c=$(BUILD)/$(1)/src/%.o) $(TEST:%.c=$(BUILD)/$(1)/test/%.o) \
-	$(BUILD)/$(1)/harness/kata_test.o $(BUILD)/$(1)/harness/check_floor.o \
+	$(BUILD)/$(1)/harness/kata_test.o $(BUILD)/$(1)/harness/kata_calls.o $(BUILD)/$(1)/harness/check_floor.o \
 	$(TOOLBOX_SOURCES:%.c=$(BUILD)/$(1)/toolbox/%.o)
+
+# The calls of the code under test (and of the toolbox) that the harness sees, in every build: each object is
+# compiled, then these calls are renamed to harness/test/kata_calls.c's kata_call_<name>(), which knows who
+# opened each descriptor, catches a bad close(), and fails one chosen call for the allocation-failure sweep.
+# The test file's calls, Check's and libc's are left alone.
+KATA_CALLS := malloc calloc realloc reallocarray strdup strndup socket socketpair accept accept4 pipe pipe2 \
+	open fopen close fclose
+RENAME_CALLS := $(foreach call,$(KATA_CALLS),--redefine-sym $(call)=kata_call_$(call))
 binary_of = $(BUILD)/$(1)/test_$(subst -,_,$(KATA))
 
 BIN := $(call binary_of,$(VARIANT))
@@ -110,23 +118,26 @@ tools-check:
 	@command -v pkg-config >/dev/null 2>&1 || { echo "pkg-config is not installed: run 'make setup' at the top of the repository."; exit 2; }
 	@pkg-config --exists check 2>/dev/null || { echo "Check (libcheck) is not installed: run 'make setup' at the top of the repository (or: apt-get install check)."; exit 2; }
 
-# compile(variant, source): the recipe that compiles one source file, with one sentence on failure.
+# compile(variant[, rename]): the recipe that compiles one source file, with one sentence on failure; with
+# rename, the calls of KATA_CALLS are renamed in the object (code under test and toolbox).
 define compile
 	@mkdir -p $(dir $@)
 	$(if $(Q),@printf '  CC  %s\n' "$(patsubst $(ROOT)/%,%,$<)")
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS_$(1)) -c $< -o $@ || { printf 'Compile error in %s: fix it (the compiler says where, above), then run make check again.\n' "$(patsubst $(ROOT)/%,%,$<)"; exit 1; }
+	$(if $(2),$(Q)objcopy $(RENAME_CALLS) $@)
 endef
 
 define variant_rules
 # Objects depend on this file too: a change of flags here rebuilds them.
 $(BUILD)/$(1)/src/%.o: $(HERE)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
-	$$(call compile,$(1))
+	$$(call compile,$(1),rename)
 $(BUILD)/$(1)/test/%.o: $(TEST_DIR)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
 	$$(call compile,$(1))
+	$(Q)objcopy --redefine-sym _ck_assert_failed=kata_assert_failed $$@
 $(BUILD)/$(1)/harness/%.o: $(HARNESS)/test/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
 	$$(call compile,$(1))
 $(BUILD)/$(1)/toolbox/%.o: $(TOOLBOX)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
-	$$(call compile,$(1))
+	$$(call compile,$(1),rename)
 $(call binary_of,$(1)): $(call objects_of,$(1)) $(BUILD)/$(1)/harness/kata_main.o
 	$(if $(Q),@printf '  LD  %s\n' "$$(patsubst $(ROOT)/%,%,$$@)")
 	$(Q)$(CC) $(LDFLAGS_$(1)) $$^ -o $$@ $(CHECK_LIBS)
@@ -134,13 +145,19 @@ $(call binary_of,$(1)): $(call objects_of,$(1)) $(BUILD)/$(1)/harness/kata_main.
 endef
 $(foreach v,plain asan coverage,$(eval $(call variant_rules,$(v))))
 
-# The allocation-failure build: the plain objects of the code under test and of the toolbox, with their
-# calls to the allocators (and descriptor makers) renamed to harness/test/kata_oom.c's failing versions.
-OOM_CALLS := malloc calloc realloc reallocarray strdup strndup socket accept accept4 pipe pipe2 open fopen
-OOM_BIN := $(BUILD)/oom/test_$(subst -,_,$(KATA))
-OOM_OBJECTS := $(SOURCES:%.c=$(BUILD)/oom/src/%.o) $(TOOLBOX_SOURCES:%.c=$(BUILD)/oom/toolbox/%.o) \
-	$(TEST:%.c=$(BUILD)/plain/test/%.o) $(BUILD)/plain/harness/kata_test.o $(BUILD)/plain/harness/check_floor.o \
-	$(BUILD)/plain/harness/kata_oom.o $(BUILD)/plain/harness/kata_main.o
+# The allocation-failure sweep (harness/tools/sweep) runs natively: the plain objects linked with the
+# AddressSanitizer runtime (no recompiling: its allocator finds double and invalid frees, fills freed blocks
+# so that a use after free goes wrong at once, and LeakSanitizer finds lost blocks), one forked child per
+# failure point. DETECTOR=asan sweeps with the same binary: in its optimised build a test's own objects can
+# be held by nothing but a register that the failed assertion's path no longer keeps, and would look lost.
+SWEEP_BIN := $(BUILD)/sweep/test_$(subst -,_,$(KATA))
+$(SWEEP_BIN): $(call objects_of,plain) $(BUILD)/plain/harness/kata_main.o
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -fsanitize=address $^ -o $@ $(CHECK_LIBS)
+SWEEP_BIN_valgrind := $(SWEEP_BIN)
+SWEEP_BIN_asan := $(SWEEP_BIN)
+SWEEP_BIN_none :=
+
 # Under Valgrind, 'make check' overlaps Valgrind's start-up with the build (harness/test/kata_prewarm.c):
 # the launcher starts at once and loads the tests as a shared library when run-tests says they are built.
 PREWARM := $(BUILD)/plain/kata_prewarm
@@ -153,43 +170,27 @@ $(TESTS_SO): $(call objects_of,plain)
 	$(if $(Q),@printf '  LD  %s\n' "$(patsubst $(ROOT)/%,%,$@)")
 	$(Q)$(CC) -shared $^ -o $@ $(filter-out -lm,$(CHECK_LIBS_PC))
 
-$(BUILD)/oom/%.o: $(BUILD)/plain/%.o
-	@mkdir -p $(dir $@)
-	$(Q)objcopy $(foreach call,$(OOM_CALLS),--redefine-sym $(call)=kata_oom_$(call)) $< $@
-$(OOM_BIN): $(OOM_OBJECTS)
-	$(if $(Q),@printf '  LD  %s\n' "$(patsubst $(ROOT)/%,%,$@)")
-	$(Q)$(CC) $^ -o $@ $(CHECK_LIBS)
+oom: $(SWEEP_BIN)
+	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) DETECTOR=asan $(TOOLS)/sweep $(SWEEP_BIN) $(BUILD)/sweep-run
 
-oom: $(OOM_BIN)
-	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) $(TOOLS)/oom-sweep $(OOM_BIN) $(BUILD)/oom-run
-
+# When every test passes, check runs the allocation-failure sweep before it says green (not with
+# DETECTOR=none, which checks behaviour only; SWEEP=no skips it, and says so).
+RUN_ENV = KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) DETECTOR=$(DETECTOR) V=$(V) SWEEP=$(SWEEP) \
+	SWEEP_BIN=$(SWEEP_BIN_$(DETECTOR))
 ifeq ($(DETECTOR),valgrind)
 check: $(PREWARM)
-	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) DETECTOR=$(DETECTOR) V=$(V) \
-		KATA_BUILD="$(MAKE) $(if $(Q),-s) --no-print-directory $(TESTS_SO)" \
+	$(Q)$(RUN_ENV) KATA_BUILD="$(MAKE) $(if $(Q),-s) --no-print-directory $(TESTS_SO) $(SWEEP_BIN)" \
 		$(TOOLS)/run-tests --prewarm $(PREWARM) $(TESTS_SO) $(BUILD)/$(DETECTOR)
 else
 check: $(BIN)
-	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) DETECTOR=$(DETECTOR) V=$(V) \
-		$(TOOLS)/run-tests $(BIN) $(BUILD)/$(DETECTOR)
+	$(Q)$(RUN_ENV) $(TOOLS)/run-tests $(BIN) $(BUILD)/$(DETECTOR)
 endif
 
-# Coverage counts the ordinary tests and the allocation-failure runs (natively: gcov needs no Valgrind),
-# so that error paths reached only when memory runs out count as reached.
-OOMCOV_BIN := $(BUILD)/oomcov/test_$(subst -,_,$(KATA))
-OOMCOV_OBJECTS := $(SOURCES:%.c=$(BUILD)/oomcov/src/%.o) $(TOOLBOX_SOURCES:%.c=$(BUILD)/oomcov/toolbox/%.o) \
-	$(TEST:%.c=$(BUILD)/coverage/test/%.o) $(BUILD)/coverage/harness/kata_test.o \
-	$(BUILD)/coverage/harness/check_floor.o $(BUILD)/coverage/harness/kata_oom.o \
-	$(BUILD)/coverage/harness/kata_main.o
-$(BUILD)/oomcov/%.o: $(BUILD)/coverage/%.o
-	@mkdir -p $(dir $@)
-	$(Q)objcopy $(foreach call,$(OOM_CALLS),--redefine-sym $(call)=kata_oom_$(call)) $< $@
-$(OOMCOV_BIN): $(OOMCOV_OBJECTS)
-	$(Q)$(CC) --coverage $^ -o $@ $(CHECK_LIBS)
-
-coverage: $(call binary_of,coverage) $(OOMCOV_BIN)
+# Coverage counts the ordinary tests and the allocation-failure sweep's runs (natively, DETECTOR=none: gcov
+# needs no detector), so that error paths reached only when memory runs out count as reached.
+coverage: $(call binary_of,coverage)
 	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) SOURCES="$(SOURCES)" HERE=$(HERE) \
-		$(TOOLS)/coverage $(call binary_of,coverage) $(OOMCOV_BIN) $(BUILD)/coverage
+		$(TOOLS)/coverage $(call binary_of,coverage) $(BUILD)/coverage
 
 hint:
 	$(Q)KATA=$(KATA) ROOT=$(ROOT) $(TOOLS)/hint $(ROOT)/katas/$(KATA)/hints $(ROOT)/build/hints/$(KATA) $(N)

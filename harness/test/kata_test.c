@@ -1,41 +1,63 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The runner every kata test links with: main(), and the per-test leak, memory-error and descriptor checks
- * behind KATA_TEST(). See kata_test.h for what a test sees; harness/tools/run-tests for how make runs this.
+ * The runner every kata test links with: main(), and the per-test checks behind KATA_TEST(). See kata_test.h
+ * for what a test sees; harness/tools/run-tests for how make runs this.
+ *
+ * Every test leaves records in the results file (KATA_RECORDS_FILE), one line each, tab-separated:
+ *
+ *   begin   TEST  FILE:LINE                     the body starts
+ *   leak    TEST  bytes=N  blocks=N             lost: definitely, indirectly or possibly
+ *   held    TEST  bytes=N  blocks=N             still reachable, not freed: kept in a global, a cache, a pool
+ *   heldat  TEST  bytes=N  blocks=N  at=STACK   where held bytes were allocated (ASan; Valgrind's come in its XML)
+ *   fd      TEST  fd=N  at=STACK                a descriptor the body left open, and where it was opened
+ *   misuse  TEST  fd=N  what=TEXT  at=STACK     a close() that went wrong
+ *   memerr  TEST  count=N                       Valgrind's count of memory errors in the body
+ *   growth  TEST  bytes=N  baseline=N  at=FILE:LINE  what=TEXT   kata_assert_heap_at_baseline() failed
+ *   released TEST held=N  at=FILE:LINE  what=TEXT                 kata_assert_released() failed
+ *   hang    TEST  seconds=N                     the body ran past its time limit
+ *   crash   TEST  signal=N                      the body died of a signal
+ *   end     TEST                                the body returned and was measured
+ *
+ * STACK is a list of MODULE+0xOFFSET return addresses, innermost first, that harness/tools/report turns into
+ * file:line. A test whose body fails an assertion has a begin record and no end: Check's log has its message.
+ * The records are the verdict; the messages handed to Check only say the same in words.
  *
  * Environment (set by harness/tools/run-tests):
- *   KATA_DETECTOR   valgrind | asan | none: which detector the run is meant to have. Under "valgrind" the
- *                   binary refuses to pass when it is not running under Valgrind, because every client
- *                   request is then a silent no-op and every leak check would pass vacuously.
- *   KATA_TAP_FILE   where Check writes its TAP log (one line per test), read by the report tools.
- *   KATA_XML_FILE   where Check writes its XML log, for a workshop's CI.
+ *   KATA_DETECTOR      valgrind | asan | none: which detector the run is meant to have. Under "valgrind" the
+ *                      binary refuses to pass when it is not running under Valgrind, because every client
+ *                      request is then a silent no-op and every leak check would pass vacuously.
+ *   KATA_RECORDS_FILE  the results file; KATA_TAP_FILE, KATA_XML_FILE: Check's logs.
+ *   KATA_TEST_TIMEOUT  seconds a test may run (default 10): then it is recorded as hung and the run stops.
  *   CK_FORK, CK_RUN_CASE, CK_VERBOSITY, ...: Check's own variables.
  */
 #include "kata_test.h"
+#include "kata_calls.h"
 
-#include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-/* From the sanitizer runtime; gcc ships no header that declares it. */
-size_t __sanitizer_get_current_allocated_bytes(void);
-#define KATA_HAVE_ASAN 1
-#else
-#define KATA_HAVE_ASAN 0
-#endif
+/* The sanitizer runtime's interface, weak: the same harness object serves every build, and these are there
+ * only when the binary is linked with -fsanitize=address (a full ASan build, or the sweep's). */
+int __lsan_do_recoverable_leak_check(void) __attribute__((__weak__));
+size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((__weak__));
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
+                                              void (*free_hook)(const volatile void *)) __attribute__((__weak__));
+size_t __asan_get_alloc_stack(void *addr, void **trace, size_t size, int *thread_id) __attribute__((__weak__));
+void __lsan_ignore_object(const void *p) __attribute__((__weak__));
 
 #ifndef KATA_NAME
 #error "KATA_NAME must be defined by the build (harness/kata.mk does it)"
@@ -44,11 +66,15 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 /* Exit codes of the test binary, read by harness/tools/run-tests. */
 enum {
         KATA_EXIT_PASSED = 0,
-        KATA_EXIT_FAILED = 1,       /* at least one test failed */
-        KATA_EXIT_ENVIRONMENT = 2,  /* the run could not mean anything: wrong detector, no test selected */
+        KATA_EXIT_FAILED = 1,      /* at least one test failed */
+        KATA_EXIT_ENVIRONMENT = 2, /* the run could not mean anything: wrong detector, no test selected */
+        KATA_EXIT_HUNG = 4,        /* a test ran past KATA_TEST_TIMEOUT (recorded) */
 };
 
 static enum kata_detector detector = KATA_DETECTOR_NONE;
+static int records_fd = -1;
+static const char *running_test; /* the test whose body runs, for the signal handlers */
+static unsigned test_timeout = 10;
 
 enum kata_detector kata_detector(void)
 {
@@ -75,43 +101,242 @@ const char *kata_format_count(unsigned long n, char *buf, size_t size)
         return buf;
 }
 
-static bool fd_is_open(int fd)
+/* --- records --- */
+
+static void record(const char *fmt, ...) __attribute__((__format__(__printf__, 1, 2)));
+static void record(const char *fmt, ...)
 {
-        return fcntl(fd, F_GETFD) != -1;
+        char line[2048];
+        va_list ap;
+        int length;
+
+        if (records_fd < 0)
+                return;
+        va_start(ap, fmt);
+        length = vsnprintf(line, sizeof line - 1, fmt, ap);
+        va_end(ap);
+        if (length < 0)
+                return;
+        if ((size_t) length > sizeof line - 2)
+                length = (int) sizeof line - 2;
+        line[length++] = '\n';
+        /* One write per record, O_APPEND: forked tests append to the same file without tearing lines. */
+        if (write(records_fd, line, (size_t) length) < 0)
+                records_fd = -1;
+}
+
+/* "MODULE+0xOFFSET,..." for a stack, return addresses made into call sites (minus one). */
+static const char *format_stack(void *const *pcs, int depth, char *out, size_t size)
+{
+        size_t used = 0;
+
+        out[0] = '\0';
+        for (int i = 0; i < depth && used + 1 < size; i++) {
+                Dl_info info;
+                int n;
+
+                if (!pcs[i] || !dladdr(pcs[i], &info) || !info.dli_fname)
+                        continue;
+                n = snprintf(out + used, size - used, "%s%s+0x%lx", used ? "," : "", info.dli_fname,
+                             (unsigned long) ((uintptr_t) pcs[i] - 1 - (uintptr_t) info.dli_fbase));
+                if (n < 0 || (size_t) n >= size - used)
+                        break;
+                used += (size_t) n;
+        }
+        return out;
+}
+
+/* --- descriptors, counted without allocating: getdents64 into a buffer on the stack --- */
+
+enum { MAX_TRACKED_FD = 1024 };
+struct fd_set_bits {
+        unsigned long bits[MAX_TRACKED_FD / (8 * sizeof(unsigned long))];
+        unsigned count;
+};
+
+struct linux_dirent64 {
+        uint64_t d_ino;
+        int64_t d_off;
+        unsigned short d_reclen;
+        unsigned char d_type;
+        char d_name[];
+};
+
+static void set_fd(struct fd_set_bits *set, long fd)
+{
+        set->count++;
+        if (fd < MAX_TRACKED_FD)
+                set->bits[fd / (8 * sizeof(unsigned long))] |= 1ul << (fd % (8 * sizeof(unsigned long)));
+}
+
+static bool has_fd(const struct fd_set_bits *set, long fd)
+{
+        return fd < MAX_TRACKED_FD && (set->bits[fd / (8 * sizeof(unsigned long))] >> (fd % (8 * sizeof(unsigned long)))) & 1;
+}
+
+static void list_open_fds(struct fd_set_bits *set)
+{
+        long open_max = sysconf(_SC_OPEN_MAX);
+        char buffer[4096] __attribute__((__aligned__(8)));
+        int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        long n;
+
+        memset(set, 0, sizeof *set);
+        if (dir < 0) {
+                /* No /proc: probe every descriptor below the limit. */
+                for (long fd = 0; fd < open_max; fd++)
+                        if (fcntl((int) fd, F_GETFD) != -1)
+                                set_fd(set, fd);
+                return;
+        }
+        while ((n = syscall(SYS_getdents64, dir, buffer, sizeof buffer)) > 0) {
+                for (long at = 0; at < n;) {
+                        struct linux_dirent64 *entry = (struct linux_dirent64 *) (buffer + at);
+                        char *end;
+                        long fd = strtol(entry->d_name, &end, 10);
+
+                        at += entry->d_reclen;
+                        /* Skip ".", "..", the directory's own descriptor, and Valgrind's (above the limit). */
+                        if (entry->d_name[0] == '.' || *end != '\0' || fd == dir || fd >= open_max)
+                                continue;
+                        set_fd(set, fd);
+                }
+        }
+        close(dir);
 }
 
 unsigned kata_count_open_fds(void)
 {
-        long open_max = sysconf(_SC_OPEN_MAX);
-        DIR *dir = opendir("/proc/self/fd");
-        unsigned count = 0;
+        struct fd_set_bits set;
 
-        if (!dir) {
-                /* No /proc: probe every descriptor below the limit. */
-                for (long fd = 0; fd < open_max; fd++)
-                        if (fd_is_open((int) fd))
-                                count++;
-                return count;
-        }
-
-        for (struct dirent *entry; (entry = readdir(dir));) {
-                char *end;
-                long fd = strtol(entry->d_name, &end, 10);
-
-                if (entry->d_name[0] == '.' || *end != '\0')
-                        continue;
-                /* Skip the directory's own descriptor, and Valgrind's, which live above the client's limit. */
-                if (fd == dirfd(dir) || fd >= open_max)
-                        continue;
-                count++;
-        }
-        closedir(dir);
-        return count;
+        list_open_fds(&set);
+        return set.count;
 }
+
+/* --- blocks allocated by a test body and still live at its end, under ASan (the allocator's hooks) --- */
+
+enum { LIVE_SLOTS = 1 << 15 };
+/* The addresses are kept disguised (xor MASK): a table of plain pointers in a global would make every block
+ * it names reachable to LeakSanitizer. */
+static struct live_block {
+        uintptr_t key; /* address ^ MASK; 0: empty; TOMBSTONE: removed */
+        size_t size;
+} live[LIVE_SLOTS];
+#define MASK ((uintptr_t) 0x5a5a5a5a5a5a5a5aull)
+#define TOMBSTONE ((uintptr_t) 1)
+static bool tracking, tracking_overflowed;
+static unsigned live_used;
+
+static size_t slot_of(const volatile void *ptr)
+{
+        return (size_t) (((uintptr_t) ptr >> 4) * 11400714819323198485ull >> 49) & (LIVE_SLOTS - 1);
+}
+
+static void on_malloc(const volatile void *ptr, size_t size)
+{
+        if (!tracking || !ptr)
+                return;
+        if (live_used >= LIVE_SLOTS / 2) {
+                tracking_overflowed = true;
+                return;
+        }
+        for (size_t i = slot_of(ptr);; i = (i + 1) & (LIVE_SLOTS - 1))
+                if (live[i].key == 0 || live[i].key == TOMBSTONE) {
+                        live[i] = (struct live_block){ (uintptr_t) ptr ^ MASK, size };
+                        live_used++;
+                        return;
+                }
+}
+
+static void on_free(const volatile void *ptr)
+{
+        if (!tracking || !ptr)
+                return;
+        for (size_t i = slot_of(ptr); live[i].key; i = (i + 1) & (LIVE_SLOTS - 1))
+                if (live[i].key == ((uintptr_t) ptr ^ MASK)) {
+                        live[i].key = TOMBSTONE;
+                        return;
+                }
+}
+
+/* After a test's leak check: the blocks it left are known and reported; LeakSanitizer must not report them
+ * again for the next test of the same process. */
+static void forget_live_blocks(void)
+{
+        tracking = false;
+        for (size_t i = 0; __lsan_ignore_object && i < LIVE_SLOTS; i++)
+                if (live[i].key != 0 && live[i].key != TOMBSTONE)
+                        __lsan_ignore_object((void *) (live[i].key ^ MASK));
+}
+
+static void start_tracking(void)
+{
+        memset(live, 0, sizeof live);
+        live_used = 0;
+        tracking_overflowed = false;
+        tracking = true;
+}
+
+/* What the body left live, grouped by allocation stack (the first few groups recorded). */
+static void record_live_blocks(const char *name, unsigned long *bytes, unsigned long *blocks)
+{
+        enum { GROUPS = 5 };
+        struct {
+                void *pcs[KATA_STACK_DEPTH];
+                int depth;
+                unsigned long bytes, blocks;
+        } groups[GROUPS];
+        int group_count = 0;
+
+        tracking = false;
+        *bytes = *blocks = 0;
+        for (size_t i = 0; i < LIVE_SLOTS; i++) {
+                void *pcs[KATA_STACK_DEPTH] = { 0 };
+                int depth = 0, thread, g;
+
+                void *ptr = (void *) (live[i].key ^ MASK);
+
+                if (live[i].key == 0 || live[i].key == TOMBSTONE)
+                        continue;
+                *bytes += live[i].size;
+                ++*blocks;
+                if (__asan_get_alloc_stack)
+                        depth = (int) __asan_get_alloc_stack(ptr, pcs, KATA_STACK_DEPTH, &thread);
+                for (g = 0; g < group_count; g++)
+                        if (groups[g].depth == depth && memcmp(groups[g].pcs, pcs, sizeof pcs) == 0)
+                                break;
+                if (g == group_count && group_count < GROUPS) {
+                        memcpy(groups[g].pcs, pcs, sizeof pcs);
+                        groups[g].depth = depth;
+                        groups[g].bytes = groups[g].blocks = 0;
+                        group_count++;
+                }
+                if (g < group_count) {
+                        groups[g].bytes += live[i].size;
+                        groups[g].blocks++;
+                }
+        }
+        /* The biggest first. */
+        for (int a = 1; a < group_count; a++)
+                for (int b = a; b > 0 && groups[b].bytes > groups[b - 1].bytes; b--) {
+                        __typeof__(groups[0]) swap = groups[b];
+
+                        groups[b] = groups[b - 1];
+                        groups[b - 1] = swap;
+                }
+        for (int g = 0; g < group_count; g++) {
+                char stack[1024];
+
+                record("heldat\t%s\tbytes=%lu\tblocks=%lu\tat=%s", name, groups[g].bytes, groups[g].blocks,
+                       format_stack(groups[g].pcs, groups[g].depth, stack, sizeof stack));
+        }
+}
+
+/* --- what one test left behind --- */
 
 /* What one measurement saw; the difference between two of them is what a test left behind. */
 struct measure {
-        unsigned fds;
+        struct fd_set_bits fds;
         unsigned long errors;
         unsigned long leaked, dubious, reachable, suppressed;
         unsigned long leaked_blocks, dubious_blocks, reachable_blocks, suppressed_blocks;
@@ -127,7 +352,8 @@ static void count_leaks(struct measure *m)
 
 static void measure_before(struct measure *m)
 {
-        *m = (struct measure){ .fds = kata_count_open_fds() };
+        memset(m, 0, sizeof *m);
+        list_open_fds(&m->fds);
         switch (detector) {
         case KATA_DETECTOR_VALGRIND:
                 m->errors = VALGRIND_COUNT_ERRORS;
@@ -135,13 +361,20 @@ static void measure_before(struct measure *m)
                 count_leaks(m);
                 break;
         case KATA_DETECTOR_ASAN:
-#if KATA_HAVE_ASAN
                 m->allocated = __sanitizer_get_current_allocated_bytes();
-#endif
+                start_tracking();
                 break;
         case KATA_DETECTOR_NONE:
                 break;
         }
+}
+
+/* The test's body is over, or about to be left by a failed assertion (Check then ends the test at once). */
+static void leave_test(void)
+{
+        alarm(0);
+        kata_calls_end_test();
+        running_test = NULL;
 }
 
 static void fail_at(const char *file, int line, const char *fmt, ...) __attribute__((__format__(__printf__, 3, 4)));
@@ -153,54 +386,139 @@ static void fail_at(const char *file, int line, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(message, sizeof message, fmt, ap);
         va_end(ap);
+        if (detector == KATA_DETECTOR_ASAN)
+                forget_live_blocks();
+        leave_test();
         /* Check's own entry point, so that the failure points at the test, not at this file. */
         _ck_assert_failed(file, line, NULL, "%s", message);
 }
 
-static void check_after(const char *name, const char *file, int line, const struct measure *before)
+/* Appends "; text" to a problem summary. */
+static void add_problem(char *summary, size_t size, const char *fmt, ...) __attribute__((__format__(__printf__, 3, 4)));
+static void add_problem(char *summary, size_t size, const char *fmt, ...)
+{
+        size_t used = strlen(summary);
+        va_list ap;
+
+        if (used && used + 2 < size) {
+                memcpy(summary + used, "; ", 3);
+                used += 2;
+        }
+        va_start(ap, fmt);
+        vsnprintf(summary + used, size - used, fmt, ap);
+        va_end(ap);
+}
+
+static void check_memory(const char *name, const struct measure *before, char *summary, size_t size)
 {
         char bytes[32], blocks[32];
-        struct measure after = { .fds = kata_count_open_fds() };
+        struct measure after;
 
         switch (detector) {
         case KATA_DETECTOR_VALGRIND: {
-                after.errors = VALGRIND_COUNT_ERRORS;
-                /* Memory errors first: a use after free is worse news than a leak, and the leak search
-                 * below counts as errors too. */
-                if (after.errors > before->errors)
-                        fail_at(file, line, "%s: %lu memory error%s (invalid read, write or free)", name,
-                                after.errors - before->errors, after.errors - before->errors == 1 ? "" : "s");
+                unsigned long errors = VALGRIND_COUNT_ERRORS - before->errors;
 
-                /* ADDED prints only the loss records that are new since the baseline: those of this test. */
+                /* ADDED prints only the loss records that are new since the baseline: those of this test,
+                 * reachable ones included (run-tests asks Valgrind to show every kind). */
                 VALGRIND_DO_ADDED_LEAK_CHECK;
+                memset(&after, 0, sizeof after);
                 count_leaks(&after);
-                unsigned long lost = after.leaked + after.dubious, lost_before = before->leaked + before->dubious;
-                unsigned long lost_blocks = after.leaked_blocks + after.dubious_blocks;
-                unsigned long lost_blocks_before = before->leaked_blocks + before->dubious_blocks;
-                if (lost > lost_before)
-                        fail_at(file, line, "%s: %s bytes in %s block%s leaked", name,
-                                kata_format_count(lost - lost_before, bytes, sizeof bytes),
-                                kata_format_count(lost_blocks - lost_blocks_before, blocks, sizeof blocks),
-                                lost_blocks - lost_blocks_before == 1 ? "" : "s");
+                long lost = (long) (after.leaked + after.dubious) - (long) (before->leaked + before->dubious);
+                long lost_blocks = (long) (after.leaked_blocks + after.dubious_blocks) -
+                                   (long) (before->leaked_blocks + before->dubious_blocks);
+                long total = (long) (after.leaked + after.dubious + after.reachable + after.suppressed) -
+                             (long) (before->leaked + before->dubious + before->reachable + before->suppressed);
+                long total_blocks = (long) (after.leaked_blocks + after.dubious_blocks + after.reachable_blocks +
+                                            after.suppressed_blocks) -
+                                    (long) (before->leaked_blocks + before->dubious_blocks +
+                                            before->reachable_blocks + before->suppressed_blocks);
+                /* The leak search counts its findings as errors: only what came before it is the test's. */
+                if (errors) {
+                        record("memerr\t%s\tcount=%lu", name, errors);
+                        add_problem(summary, size, "%lu memory error%s (invalid read, write or free)", errors,
+                                    errors == 1 ? "" : "s");
+                }
+                if (lost > 0) {
+                        record("leak\t%s\tbytes=%ld\tblocks=%ld", name, lost, lost_blocks);
+                        add_problem(summary, size, "%s bytes in %s block%s leaked",
+                                    kata_format_count((unsigned long) lost, bytes, sizeof bytes),
+                                    kata_format_count((unsigned long) lost_blocks, blocks, sizeof blocks),
+                                    lost_blocks == 1 ? "" : "s");
+                }
+                if (total - (lost > 0 ? lost : 0) > 0) {
+                        long held = total - (lost > 0 ? lost : 0);
+                        long held_blocks = total_blocks - (lost_blocks > 0 ? lost_blocks : 0);
+
+                        record("held\t%s\tbytes=%ld\tblocks=%ld", name, held, held_blocks > 0 ? held_blocks : 0);
+                        add_problem(summary, size, "%s bytes still held after the test (reachable, not freed)",
+                                    kata_format_count((unsigned long) held, bytes, sizeof bytes));
+                }
                 break;
         }
-        case KATA_DETECTOR_ASAN:
-#if KATA_HAVE_ASAN
-                after.allocated = __sanitizer_get_current_allocated_bytes();
-                if (__lsan_do_recoverable_leak_check())
-                        fail_at(file, line, "%s: %s bytes leaked", name,
-                                kata_format_count(after.allocated > before->allocated ?
-                                                  after.allocated - before->allocated : 0, bytes, sizeof bytes));
-#endif
+        case KATA_DETECTOR_ASAN: {
+                unsigned long live_bytes, live_blocks;
+                bool lost = __lsan_do_recoverable_leak_check();
+
+                record_live_blocks(name, &live_bytes, &live_blocks);
+                if (tracking_overflowed) {
+                        size_t now = __sanitizer_get_current_allocated_bytes();
+
+                        live_bytes = now > before->allocated ? now - before->allocated : 0;
+                        live_blocks = 0;
+                }
+                /* LeakSanitizer printed the lost blocks with their stacks (the report counts their bytes);
+                 * everything the body allocated and did not free is recorded as held or lost here. */
+                if (lost) {
+                        record("leak\t%s\tbytes=%lu\tblocks=%lu", name, live_bytes, live_blocks);
+                        add_problem(summary, size, "memory leaked (LeakSanitizer's report shows it)");
+                } else if (live_bytes) {
+                        record("held\t%s\tbytes=%lu\tblocks=%lu", name, live_bytes, live_blocks);
+                        add_problem(summary, size, "%s bytes still held after the test (reachable, not freed)",
+                                    kata_format_count(live_bytes, bytes, sizeof bytes));
+                }
+                forget_live_blocks();
                 break;
+        }
         case KATA_DETECTOR_NONE:
                 break;
         }
+}
+
+static void check_descriptors(const char *name, const struct measure *before, char *summary, size_t size)
+{
+        struct kata_misuse misuses[4];
+        int misuse_count = kata_calls_take_misuses(misuses, 4);
+        struct fd_set_bits now;
+        unsigned left = 0;
+
+        for (int i = 0; i < misuse_count && i < 4; i++) {
+                char stack[1024];
+
+                record("misuse\t%s\tfd=%d\twhat=%s\tat=%s", name, misuses[i].fd, misuses[i].what,
+                       format_stack(misuses[i].at.pcs, misuses[i].at.depth, stack, sizeof stack));
+        }
+        if (misuse_count)
+                add_problem(summary, size, "%d descriptor misuse%s (%s)", misuse_count, misuse_count == 1 ? "" : "s",
+                            misuses[0].what);
 
         /* DETECTOR=none is behaviour only: descriptors are a leak like any other. */
-        if (detector != KATA_DETECTOR_NONE && after.fds > before->fds)
-                fail_at(file, line, "%s: %u file descriptor%s left open", name, after.fds - before->fds,
-                        after.fds - before->fds == 1 ? "" : "s");
+        if (detector == KATA_DETECTOR_NONE)
+                return;
+        list_open_fds(&now);
+        for (long fd = 0; fd < MAX_TRACKED_FD; fd++) {
+                struct kata_stack at = { 0 };
+                char stack[1024];
+
+                if (!has_fd(&now, fd) || has_fd(&before->fds, fd))
+                        continue;
+                left++;
+                kata_calls_fd_opened_at((int) fd, &at);
+                record("fd\t%s\tfd=%ld\tat=%s", name, fd, format_stack(at.pcs, at.depth, stack, sizeof stack));
+        }
+        if (now.count > before->fds.count + left)
+                left = now.count - before->fds.count;
+        if (left)
+                add_problem(summary, size, "%u file descriptor%s left open", left, left == 1 ? "" : "s");
 }
 
 void kata_add_test(TCase *tc, const TTest *test)
@@ -218,28 +536,107 @@ void kata_add_test(TCase *tc, const TTest *test)
                 if (!at)
                         return;
         }
-        _tcase_add_test(tc, test, 0, 0, 0, 1);
+        /* The sweep runs a test once per failure point of its own, and not at all when it has none. */
+        int points = kata_calls_points(test->name);
+        if (points == 0)
+                return;
+        _tcase_add_test(tc, test, 0, 0, 0, points > 0 ? points : 1);
 }
 
-/* Allocation-failure injection (harness/test/kata_oom.c) restarts its count for each test; absent from
- * ordinary builds. */
-void kata_oom_begin_test(const char *name) __attribute__((__weak__));
-
-void kata_run_checked(const char *name, const char *file, int line, void (*body)(void))
+/*
+ * Every failed assertion of a test file comes here first: harness/kata.mk renames the test objects' calls to
+ * Check's _ck_assert_failed() to this function. It records the failure (the report reads the record, not
+ * Check's text), and when the sweep failed a call on purpose it looks for lost blocks now, while the test's
+ * own objects are still on its stack: Check ends a forked test at once, and no leak check would run after.
+ */
+void kata_assert_failed(const char *file, int line, const char *expr, const char *msg, ...)
+        __attribute__((__noreturn__));
+void kata_assert_failed(const char *file, int line, const char *expr, const char *msg, ...)
 {
+        char text[1024];
+
+        if (msg) {
+                va_list ap;
+
+                va_start(ap, msg);
+                vsnprintf(text, sizeof text, msg, ap);
+                va_end(ap);
+        } else {
+                snprintf(text, sizeof text, "%s", expr);
+        }
+        if (running_test) {
+                const char *key = running_test;
+                bool injected = kata_calls_injected();
+
+                for (char *c = text; *c; c++)
+                        if (*c == '\t' || *c == '\n')
+                                *c = ' ';
+                leave_test();
+                record("assert\t%s\tat=%s:%d\tmessage=%s", key, file, line, text);
+                if (injected && __lsan_do_recoverable_leak_check && __lsan_do_recoverable_leak_check())
+                        record("leak\t%s\tbytes=0\tblocks=0", key);
+                if (detector == KATA_DETECTOR_ASAN)
+                        forget_live_blocks();
+        }
+        _ck_assert_failed(file, line, text, NULL);
+}
+
+/* A test that dies or hangs takes the whole run with it: say which test it was, in a record, first. */
+static void on_crash(int signal_number)
+{
+        if (running_test)
+                record("crash\t%s\tsignal=%d", running_test, signal_number);
+        signal(signal_number, SIG_DFL);
+        raise(signal_number);
+}
+
+static void on_alarm(int signal_number)
+{
+        (void) signal_number;
+        if (running_test)
+                record("hang\t%s\tseconds=%u", running_test, test_timeout);
+        _exit(KATA_EXIT_HUNG);
+}
+
+static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+
+static void default_crash_signals(void)
+{
+        for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
+                signal(crash_signals[i], SIG_DFL);
+}
+
+void kata_run_checked(const char *name, const char *file, int line, void (*body)(void), int iteration)
+{
+        static char key[128];
+        char summary[512] = "";
         struct measure before;
+        long failing = kata_calls_begin_test(name, __builtin_frame_address(0), iteration);
 
-        if (kata_oom_begin_test)
-                kata_oom_begin_test(name);
-
+        /* In the sweep, a test runs once per failure point: its records are keyed "test@N" (call N fails). */
+        if (failing)
+                snprintf(key, sizeof key, "%s@%ld", name, failing);
+        else
+                snprintf(key, sizeof key, "%s", name);
+        name = running_test = key;
+        record("begin\t%s\t%s:%d", name, file, line);
         /* A marker in the detector's log, so that the report can tell which records belong to which test. */
         if (detector == KATA_DETECTOR_VALGRIND)
                 VALGRIND_PRINTF("kata-test-begin: %s\n", name);
         else if (detector == KATA_DETECTOR_ASAN)
                 fprintf(stderr, "kata-test-begin: %s\n", name);
         measure_before(&before);
+        /* Check installs its own SIGALRM handler when the run starts (it kills the process group): take the
+         * signal back for each test, so that a hang is recorded before the run ends. */
+        signal(SIGALRM, on_alarm);
+        alarm(test_timeout);
         body();
-        check_after(name, file, line, &before);
+        leave_test();
+        check_memory(name, &before, summary, sizeof summary);
+        check_descriptors(name, &before, summary, sizeof summary);
+        record("end\t%s", name);
+        if (*summary)
+                fail_at(file, line, "%s: %s", name, summary);
 }
 
 struct kata_heap kata_heap_snapshot(void)
@@ -256,9 +653,7 @@ struct kata_heap kata_heap_snapshot(void)
                         .blocks = m.leaked_blocks + m.dubious_blocks + m.reachable_blocks,
                 };
         case KATA_DETECTOR_ASAN:
-#if KATA_HAVE_ASAN
                 return (struct kata_heap){ .measured = true, .bytes = __sanitizer_get_current_allocated_bytes() };
-#endif
         case KATA_DETECTOR_NONE:
                 break;
         }
@@ -273,12 +668,16 @@ void kata_assert_heap_at_baseline_at(const char *file, int line, const struct ka
 
         if (!before->measured || !now.measured)
                 return; /* DETECTOR=none: nothing to measure with */
+        if (kata_calls_injected())
+                return; /* the sweep failed a call: the path changed; the checks at the test's end still judge */
         if (now.bytes <= before->bytes)
                 return;
 
         va_start(ap, fmt);
         vsnprintf(what, sizeof what, fmt, ap);
         va_end(ap);
+        record("growth\t%s\tbytes=%lu\tbaseline=%lu\tat=%s:%d\twhat=%s", running_test ? running_test : "",
+               now.bytes - before->bytes, before->bytes, file, line, what);
         fail_at(file, line, "%s, the heap is %s bytes above its baseline of %s", what,
                 kata_format_count(now.bytes - before->bytes, held, sizeof held),
                 kata_format_count(before->bytes, base, sizeof base));
@@ -289,11 +688,13 @@ void kata_assert_released_at(const char *file, int line, long now, long before, 
         char what[256];
         va_list ap;
 
-        if (detector == KATA_DETECTOR_NONE || now <= before)
+        if (detector == KATA_DETECTOR_NONE || now <= before || kata_calls_injected())
                 return;
         va_start(ap, fmt);
         vsnprintf(what, sizeof what, fmt, ap);
         va_end(ap);
+        record("released\t%s\theld=%ld\tat=%s:%d\twhat=%s", running_test ? running_test : "", now - before, file,
+               line, what);
         fail_at(file, line, "%ld %s still held (%ld live, %ld before)", now - before, what, now, before);
 }
 
@@ -326,6 +727,8 @@ void kata_assert_aborts_at(const char *file, int line, const char *fn_name, void
         if (pid == 0) {
                 /* No core file: with 'ulimit -c unlimited' each aborting child would leave megabytes. */
                 setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+                default_crash_signals();
+                alarm(0);
 #ifdef KATA_COVERAGE
                 signal(SIGABRT, dump_coverage_then_abort);
 #endif
@@ -358,7 +761,7 @@ static enum kata_detector detector_from_environment(void)
                 /* Run by hand: use whatever this process has. */
                 if (RUNNING_ON_VALGRIND)
                         return KATA_DETECTOR_VALGRIND;
-                return KATA_HAVE_ASAN ? KATA_DETECTOR_ASAN : KATA_DETECTOR_NONE;
+                return __lsan_do_recoverable_leak_check ? KATA_DETECTOR_ASAN : KATA_DETECTOR_NONE;
         }
         if (strcmp(want, "valgrind") == 0) {
                 if (!RUNNING_ON_VALGRIND) {
@@ -370,7 +773,7 @@ static enum kata_detector detector_from_environment(void)
                 return KATA_DETECTOR_VALGRIND;
         }
         if (strcmp(want, "asan") == 0) {
-                if (!KATA_HAVE_ASAN) {
+                if (!__lsan_do_recoverable_leak_check) {
                         fprintf(stderr, "%s: KATA_DETECTOR=asan, but this binary was built without "
                                         "AddressSanitizer; run 'make check DETECTOR=asan'.\n", KATA_NAME);
                         exit(KATA_EXIT_ENVIRONMENT);
@@ -381,6 +784,37 @@ static enum kata_detector detector_from_environment(void)
                 return KATA_DETECTOR_NONE;
         fprintf(stderr, "%s: unknown KATA_DETECTOR '%s': use valgrind, asan or none.\n", KATA_NAME, want);
         exit(KATA_EXIT_ENVIRONMENT);
+}
+
+static void open_records(void)
+{
+        const char *path = getenv("KATA_RECORDS_FILE"), *timeout = getenv("KATA_TEST_TIMEOUT");
+
+        if (path && *path)
+                records_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (timeout && atoi(timeout) > 0)
+                test_timeout = (unsigned) atoi(timeout);
+        for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
+                signal(crash_signals[i], on_crash);
+        if (detector == KATA_DETECTOR_ASAN)
+                __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+}
+
+/*
+ * libc keeps some memory from the first call of a function on (stdio buffers, the messages of strerror() and
+ * strsignal(), the dynamic linker's symbol lookup): make those first calls here, before any test, so that
+ * no test is blamed for bytes that only its position in the run made it allocate.
+ */
+static void warm_up(void)
+{
+        char stack[256];
+        void *here = (void *) (uintptr_t) &warm_up;
+
+        (void) strerror(ENOENT);
+        (void) strsignal(SIGSEGV);
+        (void) format_stack(&here, 1, stack, sizeof stack);
+        (void) kata_count_open_fds();
+        fflush(NULL);
 }
 
 /* The tests' main, called by kata_main.c's main() in a test binary, or by the launcher kata_prewarm.c
@@ -394,6 +828,8 @@ int kata_main(void)
         int run, failed;
 
         detector = detector_from_environment();
+        open_records();
+        warm_up();
         kata_register(tc);
         suite_add_tcase(suite, tc);
 
@@ -402,10 +838,6 @@ int kata_main(void)
                 srunner_set_tap(runner, tap);
         if (xml && *xml)
                 srunner_set_xml(runner, xml);
-        /* LeakSanitizer has no baseline to subtract: only a fresh child per test keeps one test's leak from
-         * being blamed on the next. */
-        if (detector == KATA_DETECTOR_ASAN)
-                srunner_set_fork_status(runner, CK_FORK);
 
         srunner_run_all(runner, CK_ENV);
         /* What Valgrind reports after this line (its search at exit) belongs to no single test. */

@@ -34,7 +34,7 @@
         static void name##_body(void) __attribute__((__noinline__));                                      \
         START_TEST(name)                                                                                    \
         {                                                                                                   \
-                kata_run_checked(#name, __FILE__, __LINE__, name##_body);                                   \
+                kata_run_checked(#name, __FILE__, __LINE__, name##_body, _i);                               \
         }                                                                                                   \
         END_TEST                                                                                            \
         static void name##_body(void)
@@ -48,8 +48,9 @@ void kata_register(TCase *tc);
 #define tcase_add_test(tc, test) kata_add_test((tc), (test))
 void kata_add_test(TCase *tc, const TTest *test);
 
-/* Runs body between the leak and descriptor measurements; fails the test with file:line of its KATA_TEST. */
-void kata_run_checked(const char *name, const char *file, int line, void (*body)(void));
+/* Runs body between the leak and descriptor measurements; fails the test with file:line of its KATA_TEST.
+ * iteration: Check's loop index (the allocation-failure sweep runs a test once per failure point). */
+void kata_run_checked(const char *name, const char *file, int line, void (*body)(void), int iteration);
 
 /* Which detector this run measures with. */
 enum kata_detector {

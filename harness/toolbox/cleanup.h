@@ -21,29 +21,33 @@
 /* __unused__: clang before 17 calls a variable that is only cleaned up "unused". */
 #define _cleanup_(func) __attribute__((__cleanup__(func), __unused__))
 
-/* Marks a result that must not be dropped: a dropped TAKE_PTR() is a leak. */
-static inline __attribute__((__warn_unused_result__)) const volatile void *take_must_use_(const volatile void *p)
+/* Returns p, and makes a dropped result a warning (gcc warns even after a (void) cast; clang takes any
+ * cast of the result, such as TAKE_PTR's own, for a use): a dropped TAKE_PTR() or TAKE_FD() is a leak.
+ * sptr.h uses it for sptr_unref() too. */
+static inline __attribute__((__warn_unused_result__)) void *must_use_(const volatile void *p)
 {
-        return p;
+        return (void *) p;
+}
+static inline __attribute__((__warn_unused_result__)) int must_use_int_(int value)
+{
+        return value;
 }
 
-/* Returns the pointer held in variable p and sets p to NULL: the caller now owns what p owned. */
-#define TAKE_PTR(p)                                                                                         \
-        ((__typeof__(p)) take_must_use_(__extension__({                                                     \
-                __typeof__(p) *take_ptr_ = &(p);                                                            \
-                __typeof__(p) take_value_ = *take_ptr_;                                                     \
-                *take_ptr_ = NULL;                                                                          \
-                take_value_;                                                                                \
-        })))
-
-/* Returns the descriptor held in variable fd and sets fd to -1. */
-#define TAKE_FD(fd)                                                                                         \
+/* TAKE_GENERIC(var, type, empty): returns the value held in variable var, as a type, and sets var to empty.
+ * Evaluates var once. Both TAKE_PTR and TAKE_FD are built on it; the result must be used. */
+#define TAKE_GENERIC(var, type, empty)                                                                      \
         __extension__({                                                                                     \
-                int *take_fd_ = &(fd);                                                                      \
-                int take_value_ = *take_fd_;                                                                \
-                *take_fd_ = -1;                                                                             \
+                __typeof__(var) *take_var_ = &(var);                                                        \
+                type take_value_ = *take_var_;                                                              \
+                *take_var_ = (empty);                                                                       \
                 take_value_;                                                                                \
         })
+
+/* Returns the pointer held in variable p and sets p to NULL: the caller now owns what p owned. */
+#define TAKE_PTR(p) ((__typeof__(p)) must_use_(TAKE_GENERIC(p, __typeof__(p), NULL)))
+
+/* Returns the descriptor held in variable fd and sets fd to -1. */
+#define TAKE_FD(fd) must_use_int_(TAKE_GENERIC(fd, int, -1))
 
 /* Frees *p (void ** in disguise, so that it fits any pointer variable) and sets it to NULL. */
 static inline void freep(void *p)
@@ -73,13 +77,15 @@ static inline void closep(int *fd)
 #define _cleanup_close_ _cleanup_(closep)
 
 /* Defines funcp(type *p) for a destructor `type func(type)` that accepts NULL and returns NULL (the systemd
- * convention: p = foo_free(p);). Use it as _cleanup_(funcp). */
+ * convention: p = foo_free(p);). Use it as _cleanup_(funcp). Write it as a statement, with its `;`: the
+ * macro ends in a declaration that absorbs it (no -Wextra-semi). */
 #define DEFINE_CLEANUP_FUNC(type, func)                                                                     \
         static inline void func##p(type *p)                                                                 \
         {                                                                                                   \
                 if (*p)                                                                                     \
                         *p = func(*p);                                                                      \
-        }
+        }                                                                                                   \
+        struct cleanup_semicolon_
 
 /* The same for a destructor `void func(type)`. */
 #define DEFINE_CLEANUP_FUNC_VOID(type, func)                                                                \
@@ -89,4 +95,5 @@ static inline void closep(int *fd)
                         func(*p);                                                                           \
                         *p = NULL;                                                                          \
                 }                                                                                           \
-        }
+        }                                                                                                   \
+        struct cleanup_semicolon_

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "once_cb.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,8 @@ struct once_cb {
         once_cb_destroy_fn destroy;
 };
 
-static unsigned long live_callbacks;
+/* Atomic, so that threads can make and consume their own callbacks at the same time. */
+static atomic_ulong live_callbacks;
 
 struct once_cb *once_cb_new(once_cb_fn fn, void *userdata, once_cb_destroy_fn destroy)
 {
@@ -24,7 +26,7 @@ struct once_cb *once_cb_new(once_cb_fn fn, void *userdata, once_cb_destroy_fn de
         if (!cb)
                 return NULL;
         *cb = (struct once_cb){ .state = ONCE_CB_PENDING, .fn = fn, .userdata = userdata, .destroy = destroy };
-        live_callbacks++;
+        atomic_fetch_add_explicit(&live_callbacks, 1, memory_order_relaxed);
         return cb;
 }
 
@@ -43,7 +45,7 @@ struct once_cb *once_cb_complete(struct once_cb *cb, int result)
                 cb->fn(cb->userdata, result);
         if (cb->destroy)
                 cb->destroy(cb->userdata);
-        live_callbacks--;
+        atomic_fetch_sub_explicit(&live_callbacks, 1, memory_order_relaxed);
         free(cb);
         return NULL;
 }
@@ -60,5 +62,5 @@ void once_cb_cancelp(struct once_cb **cb)
 
 unsigned long once_cb_live_count(void)
 {
-        return live_callbacks;
+        return atomic_load_explicit(&live_callbacks, memory_order_relaxed);
 }

@@ -15,13 +15,27 @@
  *           transport_send(..., TAKE_PTR(cb));                    handed on: the guard now holds NULL
  *   }
  *
- * In debug builds (no NDEBUG) completing a callback twice aborts with a message, like GTask's "returned
- * twice" check; once_cb_live_count() lets tests assert that none was forgotten.
+ * (TAKE_PTR and _cleanup_ come from cleanup.h, which this header includes.) once_cb_live_count() lets tests
+ * assert that none was forgotten.
+ *
+ * Misuse. In debug builds (no NDEBUG) completing a callback twice aborts with a message, like GTask's
+ * "returned twice" check, but only as long as its freed memory has not been reused: the check reads it, so
+ * it is best effort. Once a new callback has reused the block, a stale completion calls that new callback
+ * with the wrong result, and the harm shows at its owner, not at the stale caller. Valgrind and ASan report
+ * the stale call itself (an invalid read, with its stack). Release builds (NDEBUG) check nothing: a second
+ * completion calls through freed memory, which crashes at best.
+ *
+ * Threads. A callback belongs to one thread at a time (whoever holds it); once_cb_live_count() is atomic,
+ * so threads may make and consume their own callbacks at the same time.
  */
 #pragma once
 
+#include <errno.h>
+
+#include "cleanup.h"
+
 /* The result a cancelled callback receives: -ECANCELED, as libuv reports cancelled requests. */
-#define ONCE_CB_CANCELLED (-125)
+#define ONCE_CB_CANCELLED (-ECANCELED)
 
 typedef void (*once_cb_fn)(void *userdata, int result);
 typedef void (*once_cb_destroy_fn)(void *userdata);
@@ -42,7 +56,7 @@ struct once_cb *once_cb_cancel(struct once_cb *cb);
 
 /* For _cleanup_once_cb_: cancels the callback a variable still holds when it goes out of scope. */
 void once_cb_cancelp(struct once_cb **cb);
-#define _cleanup_once_cb_ __attribute__((__cleanup__(once_cb_cancelp), __unused__))
+#define _cleanup_once_cb_ _cleanup_(once_cb_cancelp)
 
-/* Callbacks made and not yet consumed, in this process. */
+/* Callbacks made and not yet consumed, in this process (over all threads). */
 unsigned long once_cb_live_count(void);

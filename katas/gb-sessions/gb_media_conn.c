@@ -21,8 +21,8 @@ static void media_conn_destroy(void *object)
 {
         struct gb_media_conn *media = object;
 
-        sptr_unref(media->session);
-        sptr_unref(media->transport);
+        media->session = sptr_unref(media->session);
+        media->transport = sptr_unref(media->transport);
 }
 
 static int bind_session(struct gb_media_conn *media, uint32_t ssrc)
@@ -76,7 +76,7 @@ static const struct executor_handler media_conn_handler = {
 
 int gb_listener_accept_media(struct gb_listener *listener, struct transport *transport)
 {
-        _cleanup_sptr_ struct gb_media_conn *media = sptr_new(sizeof *media, media_conn_destroy);
+        _cleanup_sptr_ struct gb_media_conn *media = sptr_new_of(struct gb_media_conn, media_conn_destroy);
         int r;
 
         if (!media)

@@ -30,8 +30,8 @@ static void session_destroy(void *object)
 {
         struct gb_session *session = object;
 
-        sptr_unref(session->sip);
-        sptr_unref(session->media);
+        session->sip = sptr_unref(session->sip);
+        session->media = sptr_unref(session->media);
 }
 
 /* Back to init: the next drive INVITEs the device again. */
@@ -110,7 +110,7 @@ static const struct executor_handler session_handler = {
 
 int gb_session_start(struct gb_listener *listener, const char *device_id, struct gb_session **ret_session)
 {
-        _cleanup_sptr_ struct gb_session *session = sptr_new(sizeof *session, session_destroy);
+        _cleanup_sptr_ struct gb_session *session = sptr_new_of(struct gb_session, session_destroy);
         int r;
 
         if (!session)

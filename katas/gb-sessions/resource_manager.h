@@ -4,7 +4,7 @@
  * running connection and session, finds them by id (a device id) or fast id (an SSRC), and frees the ones
  * that are done.
  *
- * A resource is any object made by sptr_new() (harness/toolbox/sptr.h). The manager holds one counted
+ * A resource is any object made by sptr_new_of() (harness/toolbox/sptr.h). The manager holds one counted
  * reference to each resource it was given. remove() does not free: it queues the resource as a zombie, and
  * dispose(), the manager's own cycle (the event loop runs it after every round), forgets the zombies and
  * releases the manager's references. So a resource is never freed in the middle of the code that removes it,

@@ -19,7 +19,7 @@ struct transport {
 
 struct transport *transport_new(void)
 {
-        return sptr_new(sizeof(struct transport), NULL);
+        return sptr_new_of(struct transport, NULL);
 }
 
 static int push(struct transport *transport, struct queue *queue, const struct gb_message *message)

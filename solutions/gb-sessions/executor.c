@@ -39,7 +39,7 @@ struct event_loop *event_loop_free(struct event_loop *loop)
         if (!loop)
                 return NULL;
         for (size_t i = 0; i < loop->n_running; i++)
-                sptr_unref(loop->running[i]);
+                loop->running[i] = sptr_unref(loop->running[i]);
         free(loop->running);
         free(loop);
         return NULL;
@@ -68,15 +68,15 @@ struct executor *executor_start(struct event_loop *loop, void *resource, const s
                 loop->running = running;
                 loop->capacity = capacity;
         }
-        executor = sptr_new(sizeof *executor, NULL);
+        executor = sptr_new_of(struct executor, NULL);
         if (!executor)
                 return NULL;
         *executor = (struct executor){ .loop = loop, .resource = resource, .handler = handler };
         if (resource_manager_add(loop->manager, executor) < 0) {
-                sptr_unref(executor);
+                executor = sptr_unref(executor);
                 return NULL;
         }
-        /* Our reference from sptr_new() goes to the loop; the manager took its own. */
+        /* Our reference from sptr_new_of() goes to the loop; the manager took its own. */
         loop->running[loop->n_running++] = executor;
         return executor;
 }

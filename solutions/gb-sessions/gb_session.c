@@ -33,8 +33,8 @@ static void session_destroy(void *object)
         /* The manager may hold our connections a little longer: their raw pointers must not outlive us. */
         gb_sip_conn_forget_session(session->sip);
         gb_media_conn_forget_session(session->media);
-        sptr_unref(session->sip);
-        sptr_unref(session->media);
+        session->sip = sptr_unref(session->sip);
+        session->media = sptr_unref(session->media);
 }
 
 /* Back to init: the next drive INVITEs the device again. */
@@ -113,7 +113,7 @@ static const struct executor_handler session_handler = {
 
 int gb_session_start(struct gb_listener *listener, const char *device_id, struct gb_session **ret_session)
 {
-        _cleanup_sptr_ struct gb_session *session = sptr_new(sizeof *session, session_destroy);
+        _cleanup_sptr_ struct gb_session *session = sptr_new_of(struct gb_session, session_destroy);
         int r;
 
         if (!session)

@@ -27,7 +27,7 @@ static void sip_conn_destroy(void *object)
 {
         struct gb_sip_conn *sip = object;
 
-        sptr_unref(sip->transport);
+        sip->transport = sptr_unref(sip->transport);
 }
 
 static int send_to_device(struct gb_sip_conn *sip, enum gb_message_type type, uint32_t ssrc)
@@ -122,7 +122,7 @@ static const struct executor_handler sip_conn_handler = {
 
 int gb_listener_accept_sip(struct gb_listener *listener, struct transport *transport)
 {
-        _cleanup_sptr_ struct gb_sip_conn *sip = sptr_new(sizeof *sip, sip_conn_destroy);
+        _cleanup_sptr_ struct gb_sip_conn *sip = sptr_new_of(struct gb_sip_conn, sip_conn_destroy);
         int r;
 
         if (!sip)

@@ -156,7 +156,7 @@ void resource_manager_dispose(struct resource_manager *manager)
         for (size_t i = 0; i < batch; i++) {
                 void *resource = forget(manager, manager->zombies[i]);
 
-                sptr_unref(resource);
+                resource = sptr_unref(resource);
         }
         manager->n_zombies -= batch;
         memmove(manager->zombies, manager->zombies + batch, manager->n_zombies * sizeof *manager->zombies);
@@ -186,7 +186,7 @@ struct resource_manager *resource_manager_free(struct resource_manager *manager)
         manager->entries = NULL;
         manager->n_entries = manager->n_zombies = 0;
         for (size_t i = 0; i < n; i++)
-                sptr_unref(entries[i].resource);
+                entries[i].resource = sptr_unref(entries[i].resource);
         free(entries);
         free(manager->zombies);
         free(manager);

@@ -7,7 +7,7 @@
 
 #include "cleanup.h"
 
-DEFINE_CLEANUP_FUNC(struct source *, source_unref)
+DEFINE_CLEANUP_FUNC(struct source *, source_unref);
 
 struct http_stream {
         struct source_manager *manager; /* transfer none: it outlives the stream */

@@ -68,7 +68,7 @@ static void source_destroy(void *object)
 
 struct source *source_new(enum source_kind kind, const char *url, const struct source_clock *clock)
 {
-        struct source *source = sptr_new(sizeof *source, source_destroy);
+        struct source *source = sptr_new_of(struct source, source_destroy);
 
         if (!source)
                 return NULL;

@@ -257,7 +257,7 @@ static struct widget *widget_free(struct widget *widget)
         }
         return NULL;
 }
-DEFINE_CLEANUP_FUNC(struct widget *, widget_free)
+DEFINE_CLEANUP_FUNC(struct widget *, widget_free);
 
 KATA_TEST(define_cleanup_func_frees_and_clears)
 {
@@ -320,8 +320,8 @@ static void gadget_destroy(struct gadget *gadget)
         ++*gadget->destroyed;
         free(gadget);
 }
-DEFINE_CLEANUP_FUNC_VOID(struct gadget *, gadget_destroy)
-DEFINE_CLEANUP_FUNC_VOID(FILE *, fclose)
+DEFINE_CLEANUP_FUNC_VOID(struct gadget *, gadget_destroy);
+DEFINE_CLEANUP_FUNC_VOID(FILE *, fclose);
 
 /* SRS's SrsUniquePtr custom deleter tests (DeleterExample, DeleterMalloc, ...) map here. */
 KATA_TEST(define_cleanup_func_void_destroys_clears_and_skips_null)

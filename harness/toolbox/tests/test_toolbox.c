@@ -48,4 +48,5 @@ void kata_register(TCase *tc)
         register_sptr_tests(tc);
         register_once_cb_tests(tc);
         register_cleanup_tests(tc);
+        register_thread_tests(tc);
 }

@@ -10,6 +10,7 @@
 void register_sptr_tests(TCase *tc);
 void register_once_cb_tests(TCase *tc);
 void register_cleanup_tests(TCase *tc);
+void register_thread_tests(TCase *tc);
 
 /*
  * For misuse tests, first thing in the forked child of kata_assert_aborts(): no core file for the abort

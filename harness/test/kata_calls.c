@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The calls of the code under test to the allocators and the descriptor calls, seen by the harness: see
+ * kata_calls.h. Every function here is reached only through the renaming that harness/kata.mk applies to the
+ * objects of the code under test; each one calls the real function unless the sweep asked it to fail.
+ *
+ * Nothing here allocates: the tables are static, and records go out with write(2).
+ */
+#include "kata_calls.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+enum {
+        MAX_FDS = 1024,
+        MAX_MISUSES = 8,
+        MAX_PLAN = 2048,
+        MAX_STACKS = 4096, /* distinct call stacks remembered per test while discovering */
+};
+
+static const char *current_test = "";
+static void *stack_top;
+static long calls;       /* calls counted in this test: allocations and descriptor makers */
+static bool injected;
+
+/* --- call stacks: the frame-pointer chain from the call up to the test body (all built with frame pointers) */
+
+static __attribute__((__noinline__)) void capture(struct kata_stack *stack)
+{
+        void **frame = __builtin_frame_address(0);
+
+        stack->depth = 0;
+        /* frame[0]: the wrapper's frame; its [1]: the return address into the code that made the call. */
+        frame = frame[0];
+        while (frame && stack->depth < KATA_STACK_DEPTH) {
+                void **next = frame[0];
+
+                stack->pcs[stack->depth++] = frame[1];
+                if (!stack_top || next <= frame || (void *) next >= stack_top)
+                        break;
+                frame = next;
+        }
+}
+
+static uint64_t stack_hash(const struct kata_stack *stack)
+{
+        /* Relative to this module, so that two runs of the same binary agree whatever the load address. */
+        uintptr_t base = (uintptr_t) &capture;
+        uint64_t hash = 14695981039346656037ull;
+
+        for (int i = 0; i < stack->depth; i++) {
+                hash ^= (uint64_t) ((uintptr_t) stack->pcs[i] - base);
+                hash *= 1099511628211ull;
+        }
+        return hash;
+}
+
+/* --- the sweep: discovery and the plan --- */
+
+static int discover_fd = -2; /* -2: not opened yet; -1: not discovering */
+static uint64_t seen[MAX_STACKS];
+static int seen_count;
+static struct {
+        char test[96];
+        long n;
+} plan[MAX_PLAN]; /* in the order of the file: a test's points are consecutive */
+static int plan_count = -1; /* -1: not read yet; 0: no plan; -2: a plan with no point */
+static long fail_at;       /* this test's call to fail, 0 for none */
+
+static void read_plan(void)
+{
+        const char *path = getenv("KATA_SWEEP_PLAN");
+        char line[160];
+        FILE *file;
+
+        plan_count = 0;
+        if (!path || !*path || !(file = fopen(path, "re")))
+                return;
+        while (plan_count < MAX_PLAN && fgets(line, sizeof line, file)) {
+                char *tab = strchr(line, '\t');
+
+                if (!tab || (size_t) (tab - line) >= sizeof plan[0].test)
+                        continue;
+                memcpy(plan[plan_count].test, line, (size_t) (tab - line));
+                plan[plan_count].test[tab - line] = '\0';
+                plan[plan_count].n = strtol(tab + 1, NULL, 10);
+                plan_count++;
+        }
+        fclose(file);
+        if (plan_count == 0)
+                plan_count = -2; /* a plan that names nothing still means "sweeping" */
+}
+
+static bool sweeping(void)
+{
+        if (plan_count == -1)
+                read_plan();
+        return plan_count != 0;
+}
+
+int kata_calls_points(const char *name)
+{
+        int count = 0;
+
+        if (!sweeping())
+                return -1;
+        for (int i = 0; i < plan_count; i++)
+                if (strcmp(plan[i].test, name) == 0)
+                        count++;
+        return count;
+}
+
+long kata_calls_begin_test(const char *name, void *top, int point)
+{
+        bool sweep = sweeping();
+
+        if (discover_fd == -2) {
+                const char *path = getenv("KATA_SWEEP_DISCOVER");
+
+                discover_fd = path && *path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
+        }
+        current_test = name;
+        stack_top = top;
+        calls = 0;
+        injected = false;
+        seen_count = 0;
+        fail_at = 0;
+        for (int i = 0; sweep && i < plan_count; i++)
+                if (strcmp(plan[i].test, name) == 0 && point-- == 0) {
+                        fail_at = plan[i].n;
+                        break;
+                }
+        return fail_at;
+}
+
+void kata_calls_end_test(void)
+{
+        stack_top = NULL;
+        current_test = "";
+}
+
+bool kata_calls_injected(void)
+{
+        return injected;
+}
+
+/* Counts the call; true when the sweep wants this one to fail. */
+static bool fail_this(const char *call)
+{
+        if (!stack_top)
+                return false; /* outside a test body */
+        calls++;
+        if (discover_fd >= 0) {
+                struct kata_stack stack;
+                uint64_t hash;
+                int i;
+
+                capture(&stack);
+                hash = stack_hash(&stack);
+                for (i = 0; i < seen_count && seen[i] != hash; i++)
+                        ;
+                if (i == seen_count && seen_count < MAX_STACKS) {
+                        char line[160];
+                        int length;
+
+                        seen[seen_count++] = hash;
+                        length = snprintf(line, sizeof line, "%s\t%ld\t%s\n", current_test, calls, call);
+                        if (length > 0 && (size_t) length < sizeof line && write(discover_fd, line, (size_t) length) < 0)
+                                discover_fd = -1;
+                }
+        }
+        if (fail_at != calls)
+                return false;
+        injected = true;
+        return true;
+}
+
+/* --- descriptors: who opened what, and closes that go wrong --- */
+
+static struct {
+        bool owned;
+        struct kata_stack at;
+} fds[MAX_FDS];
+static struct kata_misuse misuses[MAX_MISUSES];
+static int misuse_count;
+
+static void opened(int fd)
+{
+        if (fd < 0 || fd >= MAX_FDS)
+                return;
+        fds[fd].owned = true;
+        capture(&fds[fd].at);
+}
+
+static void misused(const char *what, int fd)
+{
+        if (misuse_count < MAX_MISUSES) {
+                misuses[misuse_count] = (struct kata_misuse){ .what = what, .fd = fd };
+                capture(&misuses[misuse_count].at);
+        }
+        misuse_count++;
+}
+
+bool kata_calls_fd_opened_at(int fd, struct kata_stack *at)
+{
+        if (fd < 0 || fd >= MAX_FDS || !fds[fd].owned)
+                return false;
+        *at = fds[fd].at;
+        return true;
+}
+
+int kata_calls_take_misuses(struct kata_misuse *out, int max)
+{
+        int count = misuse_count;
+
+        for (int i = 0; i < count && i < max && i < MAX_MISUSES; i++)
+                out[i] = misuses[i];
+        misuse_count = 0;
+        return count;
+}
+
+/* The declarations keep -Wmissing-prototypes quiet, should anyone turn it on. */
+void *kata_call_malloc(size_t size);
+void *kata_call_calloc(size_t count, size_t size);
+void *kata_call_realloc(void *old, size_t size);
+void *kata_call_reallocarray(void *old, size_t count, size_t size);
+char *kata_call_strdup(const char *text);
+char *kata_call_strndup(const char *text, size_t max);
+int kata_call_socket(int domain, int type, int protocol);
+int kata_call_socketpair(int domain, int type, int protocol, int fds_out[2]);
+int kata_call_accept(int fd, struct sockaddr *address, socklen_t *length);
+int kata_call_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+int kata_call_pipe(int fds_out[2]);
+int kata_call_pipe2(int fds_out[2], int flags);
+int kata_call_open(const char *path, int flags, ...);
+FILE *kata_call_fopen(const char *path, const char *mode);
+int kata_call_close(int fd);
+int kata_call_fclose(FILE *file);
+
+void *kata_call_malloc(size_t size)
+{
+        if (fail_this("malloc"))
+                return errno = ENOMEM, NULL;
+        return malloc(size);
+}
+
+void *kata_call_calloc(size_t count, size_t size)
+{
+        if (fail_this("calloc"))
+                return errno = ENOMEM, NULL;
+        return calloc(count, size);
+}
+
+void *kata_call_realloc(void *old, size_t size)
+{
+        if (fail_this("realloc"))
+                return errno = ENOMEM, NULL;
+        return realloc(old, size);
+}
+
+void *kata_call_reallocarray(void *old, size_t count, size_t size)
+{
+        if (fail_this("reallocarray"))
+                return errno = ENOMEM, NULL;
+        return reallocarray(old, count, size);
+}
+
+char *kata_call_strdup(const char *text)
+{
+        if (fail_this("strdup"))
+                return errno = ENOMEM, NULL;
+        return strdup(text);
+}
+
+char *kata_call_strndup(const char *text, size_t max)
+{
+        if (fail_this("strndup"))
+                return errno = ENOMEM, NULL;
+        return strndup(text, max);
+}
+
+static int opened_fd(int fd)
+{
+        opened(fd);
+        return fd;
+}
+
+int kata_call_socket(int domain, int type, int protocol)
+{
+        if (fail_this("socket"))
+                return errno = EMFILE, -1;
+        return opened_fd(socket(domain, type, protocol));
+}
+
+int kata_call_socketpair(int domain, int type, int protocol, int fds_out[2])
+{
+        int result;
+
+        if (fail_this("socketpair"))
+                return errno = EMFILE, -1;
+        result = socketpair(domain, type, protocol, fds_out);
+        if (result == 0) {
+                opened(fds_out[0]);
+                opened(fds_out[1]);
+        }
+        return result;
+}
+
+int kata_call_accept(int fd, struct sockaddr *address, socklen_t *length)
+{
+        if (fail_this("accept"))
+                return errno = EMFILE, -1;
+        return opened_fd(accept(fd, address, length));
+}
+
+int kata_call_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags)
+{
+        if (fail_this("accept4"))
+                return errno = EMFILE, -1;
+        return opened_fd(accept4(fd, address, length, flags));
+}
+
+int kata_call_pipe(int fds_out[2])
+{
+        return kata_call_pipe2(fds_out, 0);
+}
+
+int kata_call_pipe2(int fds_out[2], int flags)
+{
+        int result;
+
+        if (fail_this("pipe"))
+                return errno = EMFILE, -1;
+        result = pipe2(fds_out, flags);
+        if (result == 0) {
+                opened(fds_out[0]);
+                opened(fds_out[1]);
+        }
+        return result;
+}
+
+int kata_call_open(const char *path, int flags, ...)
+{
+        mode_t mode = 0;
+
+        if (flags & (O_CREAT | O_TMPFILE)) {
+                va_list ap;
+
+                va_start(ap, flags);
+                mode = (mode_t) va_arg(ap, int);
+                va_end(ap);
+        }
+        if (fail_this("open"))
+                return errno = EMFILE, -1;
+        return opened_fd(open(path, flags, mode));
+}
+
+FILE *kata_call_fopen(const char *path, const char *mode)
+{
+        FILE *file;
+
+        if (fail_this("fopen"))
+                return errno = EMFILE, NULL;
+        file = fopen(path, mode);
+        if (file)
+                opened(fileno(file));
+        return file;
+}
+
+/* Before the real close: was fd open, and did the code under test open it? */
+static void check_close(int fd)
+{
+        if (fcntl(fd, F_GETFD) == -1)
+                misused("closed a descriptor that was not open (closed twice?)", fd);
+        else if (fd >= 0 && fd < MAX_FDS && !fds[fd].owned)
+                misused("closed a descriptor that it did not open", fd);
+        if (fd >= 0 && fd < MAX_FDS)
+                fds[fd].owned = false;
+}
+
+int kata_call_close(int fd)
+{
+        check_close(fd);
+        return close(fd);
+}
+
+int kata_call_fclose(FILE *file)
+{
+        if (file)
+                check_close(fileno(file));
+        return fclose(file);
+}

@@ -1,0 +1,44 @@
+# lib.sh: facts the tools share, sourced by them (POSIX sh). Each fact lives here once.
+
+# Where the verdict of the last run of SIDE/KATA with DETECTOR is kept (one word: see verdict_word).
+status_file() { printf '%s\n' "$ROOT/build/$1/$2/$3/status"; }
+
+# The verdicts, as words (what make status, the self-test and the reports read) and as exit codes of
+# run-tests (what callers test with $?).
+verdict_word() {
+        case $1 in
+        0) echo green ;;
+        2) echo environment ;;
+        3) echo build-failed ;;
+        10) echo red-leak ;;
+        11) echo red-memory-error ;;
+        12) echo red-behaviour ;;
+        13) echo crashed ;;
+        14) echo red-error-path ;;
+        15) echo missing-tool ;;
+        *) echo "failed-$1" ;;
+        esac
+}
+
+# The one Valgrind command line: every leak kind shown (held bytes are failures too), only lost ones count
+# as errors at exit, the XML log read by harness/tools/report. --read-inline-info=no: the code under test is
+# built at -O0, nothing is inlined, and reading inline information costs start-up time.
+valgrind_command() {
+        echo "valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=definite,indirect" \
+                "--error-exitcode=99 --read-inline-info=no --xml=yes --xml-file=$1/vg.%p.xml" \
+                "--log-file=$1/valgrind.%p.log"
+}
+
+# The sanitizers' settings. LeakSanitizer's check at exit is off in ordinary runs (the harness asks for one
+# after each test) and on in the sweep, whose tests end at a failed assertion.
+asan_options() {
+        echo "detect_leaks=1:abort_on_error=0:max_free_fill_size=4096:free_fill_byte=219:malloc_fill_byte=190"
+}
+
+# plural N WORD: "1 test", "2 tests".
+plural() { if [ "$1" -eq 1 ]; then echo "$1 $2"; else echo "$1 ${2}s"; fi; }
+
+# The coverage gate of every solution (its tests and the sweep's failure points): lines and branches, in %.
+COVERAGE_LINES=100
+COVERAGE_BRANCHES=95
+coverage_gate_met() { awk -v l="$1" -v b="$2" -v L=$COVERAGE_LINES -v B=$COVERAGE_BRANCHES 'BEGIN { exit !(l >= L && b >= B) }'; }
