@@ -124,8 +124,8 @@ void rtc_tcp_network_fini(struct rtc_tcp_network *network);
 bool rtc_tcp_network_is_established(const struct rtc_tcp_network *network);
 /* Moves the state forward; a move backwards is ignored, as in SRS. */
 void rtc_tcp_network_set_state(struct rtc_tcp_network *network, enum rtc_network_state state);
-/* Writes one packet to the TCP connection that owns the network (there must be one): 0, or what the
- * transport says. */
+/* Writes one packet to the TCP connection that owns the network (there must be one): 0, -EPIPE once the
+ * connection's cycle has ended, or what the transport says. */
 int rtc_tcp_network_write(struct rtc_tcp_network *network, const void *packet, size_t size);
 
 /* rtc_network.c: the TCP connection. interrupt: the session is going: the connection forgets it, and its

@@ -423,7 +423,7 @@ KATA_TEST(manager_releases_zombies_removed_during_dispose_at_the_next_one)
                 struct probe *filler = probe_new(&destroyed);
 
                 ck_assert_int_eq(resource_manager_add(manager, filler), 0);
-                sptr_unref(filler);
+                filler = sptr_unref(filler);
         }
         ck_assert_int_eq(resource_manager_add(manager, first), 0);
         ck_assert_int_eq(resource_manager_add_with_name(manager, "second", second), 0);

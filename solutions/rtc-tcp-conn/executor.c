@@ -26,7 +26,7 @@ static void executor_destroy(void *object)
 {
         struct executor *executor = object;
 
-        sptr_unref(executor->object);
+        executor->object = sptr_unref(executor->object);
 }
 
 struct event_loop *event_loop_new(struct resource_manager *manager, clock_now_fn now, void *userdata)

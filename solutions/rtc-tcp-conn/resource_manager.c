@@ -107,7 +107,7 @@ void resource_manager_dispose(struct resource_manager *manager)
                         (manager->n_entries - i - 1) * sizeof *manager->entries);
                 manager->n_entries--;
                 manager->n_zombies--;
-                sptr_unref(resource);
+                resource = sptr_unref(resource);
         }
 }
 
@@ -135,7 +135,7 @@ struct resource_manager *resource_manager_free(struct resource_manager *manager)
         manager->entries = NULL;
         manager->n_entries = manager->capacity = manager->n_zombies = 0;
         for (size_t i = 0; i < n; i++)
-                sptr_unref(entries[i].resource);
+                entries[i].resource = sptr_unref(entries[i].resource);
         free(entries);
         free(manager);
         return NULL;

@@ -23,7 +23,7 @@ struct rtc_tcp_conn {
          * points at a freed session (SRS: "Because session references to this object, so we should
          * directly use the session ptr."). */
         struct rtc_session *session;
-        struct transport *transport; /* +1: the socket */
+        struct transport *transport; /* +1: the socket; NULL once the cycle has ended */
         struct executor *executor;   /* raw: NULL once the cycle has ended */
         bool bound;                  /* the handshake found the session */
 };
@@ -58,8 +58,11 @@ void rtc_tcp_network_set_state(struct rtc_tcp_network *network, enum rtc_network
 
 int rtc_tcp_network_write(struct rtc_tcp_network *network, const void *packet, size_t size)
 {
-        /* SRS's SrsRtcTcpNetwork::write: the connection's socket (sendonly_skt_). */
-        return transport_server_write(network->owner->transport, packet, size);
+        struct rtc_tcp_conn *conn = network->owner;
+
+        /* SRS's SrsRtcTcpNetwork::write, to the connection's socket (sendonly_skt_): closed, and let go
+         * of, when the connection's cycle ended. */
+        return conn->transport ? transport_server_write(conn->transport, packet, size) : -EPIPE;
 }
 
 /* A DTLS record: the client's last handshake flight establishes the network, an alert may end the
@@ -171,6 +174,7 @@ static void tcp_conn_on_done(void *object, int result)
 
         conn->executor = NULL;
         transport_server_close(conn->transport);
+        conn->transport = sptr_unref(conn->transport);
         /* No session, or the server is stopping: then the session ends by itself. */
         if (!conn->session || result == -ECANCELED)
                 return;
@@ -193,7 +197,7 @@ static void tcp_conn_destroy(void *object)
         struct rtc_tcp_conn *conn = object;
 
         free(conn->packet);
-        sptr_unref(conn->transport);
+        conn->transport = sptr_unref(conn->transport);
 }
 
 int rtc_server_accept_tcp(struct rtc_server *server, struct transport *transport)
