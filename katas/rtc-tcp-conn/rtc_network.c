@@ -35,7 +35,7 @@ void rtc_tcp_network_init(struct rtc_tcp_network *network, struct rtc_session *s
 
 void rtc_tcp_network_fini(struct rtc_tcp_network *network)
 {
-        /* The connection is not ours to free: its cycle ends, and it frees itself (SRS's
+        /* The connection is not ours to free: its executor frees it when its cycle ends (SRS's
          * ~SrsRtcTcpNetwork freed its DTLS transport, and nothing else). */
         network->owner = NULL;
 }
