@@ -4,18 +4,20 @@ TOOLS := harness/tools
 # In the order a learner should take them (each kata's manifest says where it stands).
 KATAS := $(shell $(TOOLS)/manifest katas)
 
-.PHONY: help setup check status bench bench-sptr clean coverage oom lint
+.PHONY: help setup doctor check status report bench bench-sptr clean coverage oom lint mutants
 .DEFAULT_GOAL := help
 
 help:
 	@printf '%s\n' \
 	  "Memory-leak refactoring katas in C. Start here:" \
 	  "  make setup      install what the katas need (compiler, Check, Valgrind, lcov, pkg-config, cppcheck)" \
-	  "  make check      the repository's self-test: every kata leaks, every solution is clean" \
+	  "  make doctor     check this machine in seconds: one line per tool a learner needs, and what to do" \
+	  "  make check      the repository's self-test: every kata leaks, every solution is clean (minutes)" \
 	  "  make status     your progress: each kata not started, red or green, and the next one to do" \
+	  "  make report     your progress as one line, for the workshop's sheet or chat: make report NAME=ada-linus" \
 	  "" \
 	  "Then do a kata:" \
-	  "  cd katas/http-early-return && make check     (make help there lists the rest: hint, watch, reset)" \
+	  "  cd katas/$(firstword $(KATAS)) && make check     (make help there lists the rest: hint, watch, reset)" \
 	  "" \
 	  "For facilitators and maintainers:" \
 	  "  make coverage   one line and branch coverage report over all solutions" \
@@ -26,17 +28,26 @@ help:
 	  "  make bench-sptr instructions per shared object: sptr against C++'s std::make_shared (callgrind)" \
 	  "  make clean      remove build/" \
 	  "" \
-	  "Katas: $(KATAS)"
+	  "The katas, in order (each builds on the one before):"
+	@printf '  katas/%s\n' $(KATAS)
 
 # Installs the tools with apt-get (through sudo when not root), or says what to install where there is none.
 setup:
 	@$(TOOLS)/setup
 
+# A learner's setup, in seconds: compiler, make, pkg-config, Check, and Valgrind or else a working ASan.
+doctor:
+	@CC="$(CC)" $(TOOLS)/doctor $(KATAS)
+
 check:
 	@$(TOOLS)/selftest
 
+# Both read each kata's last check (Valgrind or ASan) when nothing changed since, else check it now.
 status:
-	@$(TOOLS)/status $(KATAS)
+	@DETECTOR="$(DETECTOR)" $(TOOLS)/status $(KATAS)
+
+report:
+	@DETECTOR="$(DETECTOR)" $(TOOLS)/status --report "$(NAME)" $(KATAS)
 
 coverage:
 	@$(TOOLS)/coverage-all $(KATAS)

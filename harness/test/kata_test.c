@@ -393,6 +393,24 @@ static void fail_at(const char *file, int line, const char *fmt, ...)
         _ck_assert_failed(file, line, NULL, "%s", message);
 }
 
+/* A failed assertion of the harness's own (kata_assert_aborts): recorded like the test file's, then failed. */
+static void fail_assert_at(const char *file, int line, const char *fmt, ...) __attribute__((__format__(__printf__, 3, 4)));
+static void fail_assert_at(const char *file, int line, const char *fmt, ...)
+{
+        char message[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof message, fmt, ap);
+        va_end(ap);
+        for (char *c = message; *c; c++)
+                if (*c == '\t' || *c == '\n')
+                        *c = ' ';
+        if (running_test)
+                record("assert\t%s\tat=%s:%d\tmessage=%s", running_test, file, line, message);
+        fail_at(file, line, "%s", message);
+}
+
 /* Appends "; text" to a problem summary. */
 static void add_problem(char *summary, size_t size, const char *fmt, ...) __attribute__((__format__(__printf__, 3, 4)));
 static void add_problem(char *summary, size_t size, const char *fmt, ...)
@@ -720,10 +738,10 @@ void kata_assert_aborts_at(const char *file, int line, const char *fn_name, void
 
         fflush(NULL);
         if (pipe(pipefd) < 0)
-                fail_at(file, line, "pipe() failed: %s", strerror(errno));
+                fail_assert_at(file, line, "pipe() failed: %s", strerror(errno));
         pid = fork();
         if (pid < 0)
-                fail_at(file, line, "fork() failed: %s", strerror(errno));
+                fail_assert_at(file, line, "fork() failed: %s", strerror(errno));
         if (pid == 0) {
                 /* No core file: with 'ulimit -c unlimited' each aborting child would leave megabytes. */
                 setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
@@ -746,10 +764,10 @@ void kata_assert_aborts_at(const char *file, int line, const char *fn_name, void
         waitpid(pid, &status, 0);
 
         if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
-                fail_at(file, line, "%s() was expected to abort, but it %s", fn_name,
+                fail_assert_at(file, line, "%s() was expected to abort, but it %s", fn_name,
                         WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "returned");
         if (expected && !strstr(output, expected))
-                fail_at(file, line, "%s() aborted, but its message \"%s\" does not contain \"%s\"", fn_name, output,
+                fail_assert_at(file, line, "%s() aborted, but its message \"%s\" does not contain \"%s\"", fn_name, output,
                         expected);
 }
 

@@ -5,14 +5,18 @@
  * A kata test is a Check test written with KATA_TEST() instead of START_TEST(). The body runs in a function
  * of its own, between two measurements taken by the detector the run uses (make check DETECTOR=...):
  *
- *   valgrind  memcheck client requests: leaked bytes and blocks, and memory errors, counted per test;
- *   asan      LeakSanitizer, one forked child per test;
+ *   valgrind  memcheck client requests: lost and still-held bytes and blocks, and memory errors, per test;
+ *   asan      LeakSanitizer and the allocator's own count of what the body left allocated;
  *   none      no leak checking: behaviour only.
  *
- * With every detector, open file descriptors are counted before and after the body. A test fails when its
- * body leaves memory or descriptors behind, and the message names the test and what it left:
+ * With valgrind and asan, open file descriptors are counted before and after the body too; with every
+ * detector, a close() by the code under test of a descriptor that is not open, or that it did not open,
+ * fails the test. A test fails when its body leaves memory (lost or still held) or descriptors behind, and
+ * the message names the test and everything it left:
  *
- *   listen_rejects_address_without_port: 4,152 bytes in 3 blocks leaked
+ *   listen_rejects_address_without_port: 4,152 bytes in 2 blocks leaked
+ *
+ * The verdict itself travels as records (see harness/test/kata_test.c), which harness/tools/report reads.
  *
  * The test file ends with kata_register(), which adds its tests to the one TCase the runner makes.
  */

@@ -18,6 +18,7 @@ struct channel_request *channel_request_new(struct channel *channel)
         if (!request)
                 return NULL;
         *request = (struct channel_request){ .channel = channel, .id = ++channel->requests };
+        channel->pending++;
         return request;
 }
 
@@ -29,6 +30,7 @@ static void mark_answered(struct channel_request *request)
                 abort();
         }
         request->answered = true;
+        request->channel->pending--;
 }
 
 void channel_request_accept(struct channel_request *request)
@@ -37,11 +39,23 @@ void channel_request_accept(struct channel_request *request)
         request->channel->accepted++;
 }
 
+static void set_last_error(struct channel *channel, const char *reason)
+{
+        snprintf(channel->last_error, sizeof channel->last_error, "%s", reason);
+}
+
 void channel_request_error(struct channel_request *request, const char *reason)
 {
         mark_answered(request);
         request->channel->errors++;
-        snprintf(request->channel->last_error, sizeof request->channel->last_error, "%s", reason);
+        set_last_error(request->channel, reason);
+}
+
+void channel_request_type_error(struct channel_request *request, const char *reason)
+{
+        mark_answered(request);
+        request->channel->type_errors++;
+        set_last_error(request->channel, reason);
 }
 
 struct channel_request *channel_request_free(struct channel_request *request)

@@ -6,6 +6,7 @@
  */
 #include "data_consumer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,6 +157,7 @@ void data_consumer_send_message(struct data_consumer *consumer, const uint8_t *m
         transport_send_message(consumer->transport, msg, len, ppid, cb);
 }
 
+/* The callback's userdata is the request itself, borrowed: the channel frees it once the handler returns. */
 static void on_send_request_queued(void *userdata, bool queued, bool send_buffer_full)
 {
         struct channel_request *request = userdata;
@@ -166,24 +168,29 @@ static void on_send_request_queued(void *userdata, bool queued, bool send_buffer
                 channel_request_error(request, send_buffer_full ? "sctpsendbufferfull" : "message send failed");
 }
 
-static void send_request_free(void *userdata)
-{
-        channel_request_free(userdata);
-}
-
 void data_consumer_handle_send_request(struct data_consumer *consumer, struct channel_request *request,
                                        const uint8_t *data, size_t len, uint32_t ppid)
 {
-        /* The callback owns the request from here on: whoever consumes the callback answers and frees it. */
-        struct once_cb *cb = data_consumer_on_queued_new(on_send_request_queued, request, send_request_free);
-
-        if (!cb) {
-                channel_request_error(request, "out of memory");
-                channel_request_free(request);
+        /* mediasoup throws these before it makes the callback (MS_THROW_TYPE_ERROR); its channel answers them. */
+        if (transport_is_direct(consumer->transport)) {
+                channel_request_type_error(request, "invalid DataConsumer type");
                 return;
         }
-        /* mediasoup's handler also refuses, up front, consumers that are not SCTP and messages that are too
-         * big; this one lets data_consumer_send_message() decide, so that a request can reach each of its
-         * exits. */
+        if (len > consumer->max_message_size) {
+                char reason[128];
+
+                snprintf(reason, sizeof reason,
+                         "given message exceeds maxMessageSize value [maxMessageSize:%zu, len:%zu]",
+                         consumer->max_message_size, len);
+                channel_request_type_error(request, reason);
+                return;
+        }
+
+        /* The callback borrows the request (no destroy function): it must be consumed before this returns. */
+        struct once_cb *cb = data_consumer_on_queued_new(on_send_request_queued, request, NULL);
+        if (!cb) {
+                channel_request_error(request, "out of memory");
+                return;
+        }
         data_consumer_send_message(consumer, data, len, ppid, NULL, 0, NULL, cb);
 }

@@ -72,7 +72,8 @@ unsigned long data_consumer_bytes_sent(const struct data_consumer *consumer);
  * *required_subchannel; when subchannels lists n_subchannels > 0 subchannels and the consumer subscribes to
  * none of them; or when len is greater than the consumer's max_message_size.
  *
- * cb (transfer full, may be NULL: the router's sends ask for no answer) is told the outcome, exactly once:
+ * cb (transfer full, may be NULL: the router's sends ask for no answer) is told the outcome, exactly once,
+ * before this returns (what it answers may not outlive the call):
  * (true, false) queued or delivered; (false, true) the SCTP send buffer was full; (false, false) not sent.
  */
 void data_consumer_send_message(struct data_consumer *consumer, const uint8_t *msg, size_t len, uint32_t ppid,
@@ -80,9 +81,17 @@ void data_consumer_send_message(struct data_consumer *consumer, const uint8_t *m
                                 const uint16_t *required_subchannel, struct once_cb *cb);
 
 /*
- * The request DATACONSUMER_SEND: sends data to every subscriber (no subchannels, none required) and answers
- * request (transfer full) once the outcome is known: accept when queued, else the error "sctpsendbufferfull"
- * or "message send failed".
+ * The request DATACONSUMER_SEND, as mediasoup's DataConsumer::HandleRequest() handles it. request: transfer
+ * none, and valid only during the call: the channel deletes it as soon as this returns, so this answers it
+ * before it returns, or never. Like mediasoup's handler, it first refuses (as a type error, without sending)
+ *
+ *   a consumer that is not an SCTP one (its transport is direct):  "invalid DataConsumer type"
+ *   data bigger than the consumer's max_message_size:              "given message exceeds maxMessageSize
+ *                                                                   value [maxMessageSize:M, len:L]"
+ *
+ * then makes a callback that borrows request, and sends data to every subscriber (no subchannels, none
+ * required) with it: queued is answered with accept, anything else with the error "sctpsendbufferfull" or
+ * "message send failed".
  */
 void data_consumer_handle_send_request(struct data_consumer *consumer, struct channel_request *request,
                                        const uint8_t *data, size_t len, uint32_t ppid);

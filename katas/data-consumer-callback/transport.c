@@ -52,6 +52,7 @@ struct transport *direct_transport_new(direct_transport_message_fn on_message, v
         if (!transport)
                 return NULL;
         transport->kind = TRANSPORT_DIRECT;
+        transport->connected = true;
         transport->on_message = on_message;
         transport->userdata = userdata;
         return transport;
@@ -68,7 +69,8 @@ struct transport *transport_free(struct transport *transport)
 
 void transport_set_connected(struct transport *transport, bool connected)
 {
-        transport->connected = connected;
+        if (transport->kind == TRANSPORT_SCTP)
+                transport->connected = connected;
 }
 
 bool transport_is_connected(const struct transport *transport)

@@ -23,28 +23,34 @@ static const struct http_server_config two_workers = { .mode = SERVER_MODE_BASE,
 /* A caller's variable that listen() must leave alone when it fails. */
 static struct http_server *const untouched = (struct http_server *) 0x1;
 
-static enum http_error listen_expecting_failure(const char *addr, const struct http_server_config *config)
+/* listen(addr) must fail with `expected`, and leave the caller's variable alone. */
+static void listen_expecting_failure(const char *addr, const struct http_server_config *config,
+                                     enum http_error expected)
 {
         struct http_server *server = untouched;
         enum http_error error = http_server_listen(addr, config, NULL, NULL, &server);
 
-        ck_assert_ptr_eq(server, untouched);
-        return error;
+        ck_assert_msg(server == untouched, "listen(\"%s\") wrote the caller's server pointer", addr);
+        ck_assert_msg(error == expected, "listen(\"%s\") returned \"%s\", expected \"%s\"", addr,
+                      http_error_to_string(error), http_error_to_string(expected));
 }
 
 KATA_TEST(listen_rejects_address_without_port)
 {
-        ck_assert_int_eq(listen_expecting_failure("127.0.0.1", &two_workers), HTTP_ERR_BAD_ADDRESS);
+        listen_expecting_failure("127.0.0.1", &two_workers, HTTP_ERR_BAD_ADDRESS);
 }
 
+/* The kata's own rule (Swoole bound such a host as 0.0.0.0; see README.md): it never listens publicly. */
 KATA_TEST(listen_rejects_host_that_is_not_an_address)
 {
-        ck_assert_int_eq(listen_expecting_failure("not-an-address:0", &two_workers), HTTP_ERR_ADD_PORT);
+        listen_expecting_failure("not-an-address:0", &two_workers, HTTP_ERR_ADD_PORT);
 }
 
+/* Swoole's add_port(): "invalid port" outside 0..65535, whatever atoi() made of the text. */
 KATA_TEST(listen_rejects_port_out_of_range)
 {
-        ck_assert_int_eq(listen_expecting_failure("127.0.0.1:70000", &two_workers), HTTP_ERR_ADD_PORT);
+        listen_expecting_failure("127.0.0.1:70000", &two_workers, HTTP_ERR_ADD_PORT);
+        listen_expecting_failure("127.0.0.1:-1", &two_workers, HTTP_ERR_ADD_PORT);
 }
 
 KATA_TEST(listen_rejects_port_in_use)
@@ -61,48 +67,54 @@ KATA_TEST(listen_rejects_port_in_use)
         ck_assert_int_eq(getsockname(fd, (struct sockaddr *) &address, &length), 0);
         snprintf(addr, sizeof addr, "127.0.0.1:%u", ntohs(address.sin_port));
 
-        ck_assert_int_eq(listen_expecting_failure(addr, &two_workers), HTTP_ERR_ADD_PORT);
+        listen_expecting_failure(addr, &two_workers, HTTP_ERR_ADD_PORT);
         close(fd);
 }
 
-KATA_TEST(listen_rejects_port_that_is_not_a_number)
+/* Swoole's add_port() refuses a host longer than SW_HOST_MAXSIZE - 1 = 107 characters. */
+KATA_TEST(listen_rejects_host_too_long)
 {
-        static const char *const addresses[] = {
-                "127.0.0.1:http", "127.0.0.1:", "127.0.0.1:-1", "127.0.0.1:80abc", "127.0.0.1:99999999999999999999999",
-        };
+        static const size_t lengths[] = { HTTP_SERVER_HOST_MAXSIZE, HTTP_SERVER_HOST_MAXSIZE + 50 };
+        char addr[HTTP_SERVER_HOST_MAXSIZE + 100];
 
-        for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++)
-                ck_assert_int_eq(listen_expecting_failure(addresses[i], &two_workers), HTTP_ERR_ADD_PORT);
+        for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+                memset(addr, '1', lengths[i]);
+                snprintf(addr + lengths[i], sizeof addr - lengths[i], ":0");
+                listen_expecting_failure(addr, &two_workers, HTTP_ERR_ADD_PORT);
+        }
 }
 
-KATA_TEST(listen_rejects_host_too_long_to_be_an_address)
-{
-        char addr[128];
-
-        memset(addr, '1', sizeof addr);
-        snprintf(addr + 100, sizeof addr - 100, ":0");
-        ck_assert_int_eq(listen_expecting_failure(addr, &two_workers), HTTP_ERR_ADD_PORT);
-}
-
+/* The kata's own trigger for create()'s exit (Swoole's fails only when an allocation fails; see README.md). */
 KATA_TEST(listen_rejects_zero_workers)
 {
         struct http_server_config config = { .mode = SERVER_MODE_BASE, .worker_num = 0 };
 
-        ck_assert_int_eq(listen_expecting_failure("127.0.0.1:0", &config), HTTP_ERR_CREATE);
+        listen_expecting_failure("127.0.0.1:0", &config, HTTP_ERR_CREATE);
 }
 
-KATA_TEST(listen_rejects_too_many_workers)
+/* A process that retries listen() (a supervisor, a test suite) must find nothing held after each failure,
+ * not only at the end: no socket, and the heap where it was. */
+KATA_TEST(listen_holds_nothing_after_each_failure)
 {
-        struct http_server_config config = { .mode = SERVER_MODE_PROCESS, .worker_num = HTTP_SERVER_MAX_WORKERS + 1 };
+        static const char *const addresses[] = { "127.0.0.1", "127.0.0.1:70000", "127.0.0.1:0" };
+        const struct http_server_config zero_workers = { .mode = SERVER_MODE_BASE, .worker_num = 0 };
+        const struct http_server_config *const configs[] = { &two_workers, &two_workers, &zero_workers };
+        static const enum http_error errors[] = { HTTP_ERR_BAD_ADDRESS, HTTP_ERR_ADD_PORT, HTTP_ERR_CREATE };
+        struct http_server *server = NULL;
+        struct kata_heap heap;
+        unsigned fds;
 
-        ck_assert_int_eq(listen_expecting_failure("127.0.0.1:0", &config), HTTP_ERR_CREATE);
-}
-
-KATA_TEST(listen_rejects_unknown_mode)
-{
-        struct http_server_config config = { .mode = (enum server_mode) 7, .worker_num = 1 };
-
-        ck_assert_int_eq(listen_expecting_failure("127.0.0.1:0", &config), HTTP_ERR_CREATE);
+        /* A listen() that succeeds first, so that nothing an earlier test left to "the next call" counts. */
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, NULL, NULL, &server), HTTP_OK);
+        http_server_free(server);
+        heap = kata_heap_snapshot();
+        fds = kata_count_open_fds();
+        for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++) {
+                listen_expecting_failure(addresses[i], configs[i], errors[i]);
+                kata_assert_released(kata_count_open_fds(), fds, "socket of the failed listen(\"%s\")",
+                                     addresses[i]);
+                kata_assert_heap_at_baseline(&heap, "right after the failed listen(\"%s\")", addresses[i]);
+        }
 }
 
 KATA_TEST(listen_on_port_zero_picks_a_free_port)
@@ -112,6 +124,7 @@ KATA_TEST(listen_on_port_zero_picks_a_free_port)
         ck_assert_int_eq(http_server_listen("127.0.0.1:0", &two_workers, NULL, NULL, &server), HTTP_OK);
         ck_assert_ptr_nonnull(server);
         ck_assert_uint_gt(http_server_port(server), 0);
+        ck_assert_uint_eq(http_server_worker_num(server), 2);
         ck_assert_ptr_null(http_server_free(server));
 }
 
@@ -125,6 +138,45 @@ KATA_TEST(listen_with_empty_host_uses_loopback)
         http_server_free(server);
 }
 
+/* Swoole reads the port with atoi(): no digits is port 0, any free port, and listen() succeeds. */
+KATA_TEST(listen_reads_the_port_as_atoi_does)
+{
+        static const char *const addresses[] = { "127.0.0.1:", ":http", "127.0.0.1:0abc" };
+
+        for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++) {
+                struct http_server *server = NULL;
+                enum http_error error = http_server_listen(addresses[i], &two_workers, NULL, NULL, &server);
+
+                ck_assert_msg(error == HTTP_OK, "listen(\"%s\") failed: %s", addresses[i],
+                              http_error_to_string(error));
+                ck_assert_msg(http_server_port(server) > 0, "listen(\"%s\") did not pick a free port",
+                              addresses[i]);
+                http_server_free(server);
+        }
+}
+
+/* Swoole's create() lowers worker_num to its maximum (with a warning) rather than failing. */
+KATA_TEST(listen_lowers_too_many_workers_to_the_maximum)
+{
+        struct http_server_config config = { .mode = SERVER_MODE_PROCESS, .worker_num = 1000 };
+        struct http_server *server = NULL;
+
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &config, NULL, NULL, &server), HTTP_OK);
+        ck_assert_uint_eq(http_server_worker_num(server), HTTP_SERVER_MAX_WORKERS);
+        http_server_free(server);
+}
+
+/* Swoole's create() gives an unknown mode the process mode's factory rather than failing. */
+KATA_TEST(listen_accepts_an_unknown_mode)
+{
+        struct http_server_config config = { .mode = (enum server_mode) 7, .worker_num = 1 };
+        struct http_server *server = NULL;
+
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &config, NULL, NULL, &server), HTTP_OK);
+        ck_assert_uint_eq(http_server_worker_num(server), 1);
+        http_server_free(server);
+}
+
 KATA_TEST(free_accepts_null)
 {
         ck_assert_ptr_null(http_server_free(NULL));
@@ -135,7 +187,8 @@ KATA_TEST(error_strings_name_each_exit)
         ck_assert_str_eq(http_error_to_string(HTTP_OK), "success");
         ck_assert_str_eq(http_error_to_string(HTTP_ERR_BAD_ADDRESS), "the address has no ':' between host and port");
         ck_assert_ptr_nonnull(strstr(http_error_to_string(HTTP_ERR_ADD_PORT), "port"));
-        ck_assert_ptr_nonnull(strstr(http_error_to_string(HTTP_ERR_CREATE), "created"));
+        ck_assert_str_eq(http_error_to_string(HTTP_ERR_CREATE),
+                         "the server could not be created (no workers, or out of memory)");
         ck_assert_str_eq(http_error_to_string(HTTP_ERR_NO_MEMORY), "out of memory");
         ck_assert_ptr_nonnull(strstr(http_error_to_string(HTTP_ERR_IO), "accept()"));
         ck_assert_str_eq(http_error_to_string((enum http_error) 42), "unknown error");
@@ -408,14 +461,15 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, listen_rejects_host_that_is_not_an_address);
         tcase_add_test(tc, listen_rejects_port_out_of_range);
         tcase_add_test(tc, listen_rejects_port_in_use);
-        tcase_add_test(tc, listen_rejects_port_that_is_not_a_number);
-        tcase_add_test(tc, listen_rejects_host_too_long_to_be_an_address);
+        tcase_add_test(tc, listen_rejects_host_too_long);
         tcase_add_test(tc, listen_rejects_zero_workers);
-        tcase_add_test(tc, listen_rejects_too_many_workers);
-        tcase_add_test(tc, listen_rejects_unknown_mode);
+        tcase_add_test(tc, listen_holds_nothing_after_each_failure);
         /* The way that already worked must keep working. */
         tcase_add_test(tc, listen_on_port_zero_picks_a_free_port);
         tcase_add_test(tc, listen_with_empty_host_uses_loopback);
+        tcase_add_test(tc, listen_reads_the_port_as_atoi_does);
+        tcase_add_test(tc, listen_lowers_too_many_workers_to_the_maximum);
+        tcase_add_test(tc, listen_accepts_an_unknown_mode);
         tcase_add_test(tc, free_accepts_null);
         tcase_add_test(tc, error_strings_name_each_exit);
         tcase_add_test(tc, serve_answers_a_request_over_loopback);

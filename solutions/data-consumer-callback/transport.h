@@ -33,13 +33,15 @@ struct transport;
  * SCTP association. Returns it (transfer full), or NULL when out of memory. */
 struct transport *sctp_transport_new(size_t send_buffer_size);
 
-/* Makes a direct transport that calls on_message(userdata, ...) for each message (NULL: nobody listens);
- * it starts disconnected. userdata: transfer none. Returns it (transfer full), or NULL when out of memory. */
+/* Makes a direct transport that calls on_message(userdata, ...) for each message (NULL: nobody listens).
+ * It is always connected, as mediasoup's DirectTransport::IsConnected() always returns true.
+ * userdata: transfer none. Returns it (transfer full), or NULL when out of memory. */
 struct transport *direct_transport_new(direct_transport_message_fn on_message, void *userdata);
 
 /* Frees the transport with its send buffer, sent or not. Accepts NULL. Returns NULL. */
 struct transport *transport_free(struct transport *transport);
 
+/* An SCTP transport's connection (ICE and DTLS, in mediasoup) comes and goes; a direct one ignores this. */
 void transport_set_connected(struct transport *transport, bool connected);
 bool transport_is_connected(const struct transport *transport);
 bool transport_is_direct(const struct transport *transport);
@@ -55,7 +57,7 @@ size_t transport_sctp_acknowledge(struct transport *transport);
 
 /*
  * Sends one message (msg: transfer none) and reports the outcome to cb (transfer full, may be NULL: nobody
- * asked). The caller has already checked that the transport can send.
+ * asked) before it returns. The caller has already checked that the transport can send.
  */
 void transport_send_message(struct transport *transport, const uint8_t *msg, size_t len, uint32_t ppid,
                             struct once_cb *cb);
