@@ -14,6 +14,7 @@
  *   memerr  TEST  count=N                       Valgrind's count of memory errors in the body
  *   growth  TEST  bytes=N  baseline=N  at=FILE:LINE  what=TEXT   kata_assert_heap_at_baseline() failed
  *   released TEST held=N  at=FILE:LINE  what=TEXT                 kata_assert_released() failed
+ *   assert  TEST  at=FILE:LINE  message=TEXT   a failed assertion of the test (behaviour)
  *   hang    TEST  seconds=N                     the body ran past its time limit
  *   crash   TEST  signal=N                      the body died of a signal
  *   end     TEST                                the body returned and was measured
@@ -75,6 +76,9 @@ static enum kata_detector detector = KATA_DETECTOR_NONE;
 static int records_fd = -1;
 static const char *running_test; /* the test whose body runs, for the signal handlers */
 static unsigned test_timeout = 10;
+/* kata_assert_released() does not stop the test: it goes on, so that the checks at its end show where what
+ * is still held was allocated, and it fails there (kata_run_checked). */
+static char released_problem[400];
 
 enum kata_detector kata_detector(void)
 {
@@ -645,6 +649,7 @@ void kata_run_checked(const char *name, const char *file, int line, void (*body)
         else
                 snprintf(key, sizeof key, "%s", name);
         name = running_test = key;
+        *released_problem = '\0';
         record("begin\t%s\t%s:%d", name, file, line);
         /* A marker in the detector's log, so that the report can tell which records belong to which test. */
         if (detector == KATA_DETECTOR_VALGRIND)
@@ -660,6 +665,10 @@ void kata_run_checked(const char *name, const char *file, int line, void (*body)
         leave_test();
         check_memory(name, &before, summary, sizeof summary);
         check_descriptors(name, &before, summary, sizeof summary);
+        if (*released_problem) {
+                add_problem(summary, sizeof summary, "%s", released_problem);
+                *released_problem = '\0';
+        }
         record("end\t%s", name);
         if (*summary)
                 fail_at(file, line, "%s: %s", name, summary);
@@ -739,7 +748,9 @@ void kata_assert_released_at(const char *file, int line, long now, long before, 
         va_end(ap);
         record("released\t%s\theld=%ld\tat=%s:%d\twhat=%s", running_test ? running_test : "", now - before, file,
                line, what);
-        fail_at(file, line, "%ld %s still held (%ld live, %ld before)", now - before, what, now, before);
+        if (!*released_problem)
+                snprintf(released_problem, sizeof released_problem, "%ld %s still held (%ld live, %ld before)",
+                         now - before, what, now, before);
 }
 
 #ifdef KATA_COVERAGE
@@ -769,6 +780,10 @@ void kata_assert_aborts_at(const char *file, int line, const char *fn_name, void
         if (pid < 0)
                 fail_assert_at(file, line, "fork() failed: %s", strerror(errno));
         if (pid == 0) {
+                /* What Valgrind says of this child (its search at exit) is not the test's: the report skips
+                 * it, up to the parent's end marker below. */
+                if (detector == KATA_DETECTOR_VALGRIND)
+                        VALGRIND_PRINTF("kata-child-begin\n");
                 /* No core file: with 'ulimit -c unlimited' each aborting child would leave megabytes. */
                 setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
                 default_crash_signals();
@@ -788,6 +803,8 @@ void kata_assert_aborts_at(const char *file, int line, const char *fn_name, void
         output[used] = '\0';
         close(pipefd[0]);
         waitpid(pid, &status, 0);
+        if (detector == KATA_DETECTOR_VALGRIND)
+                VALGRIND_PRINTF("kata-child-end\n");
 
         if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
                 fail_assert_at(file, line, "%s() was expected to abort, but it %s", fn_name,
