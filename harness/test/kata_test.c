@@ -10,6 +10,7 @@
  *   held    TEST  bytes=N  blocks=N             still reachable, not freed: kept in a global, a cache, a pool
  *   heldat  TEST  bytes=N  blocks=N  at=STACK   where held bytes were allocated (ASan; Valgrind's come in its XML)
  *   fd      TEST  fd=N  at=STACK                a descriptor the body left open, and where it was opened
+ *   map     TEST  bytes=N  at=STACK             a memory mapping (mmap) the body left mapped, and where
  *   misuse  TEST  fd=N  what=TEXT  at=STACK     a close() that went wrong
  *   memerr  TEST  count=N                       Valgrind's count of memory errors in the body
  *   growth  TEST  bytes=N  baseline=N  at=FILE:LINE  what=TEXT   kata_assert_heap_at_baseline() failed
@@ -531,9 +532,24 @@ static void check_descriptors(const char *name, const struct measure *before, ch
                 add_problem(summary, size, "%d descriptor misuse%s (%s)", misuse_count, misuse_count == 1 ? "" : "s",
                             misuses[0].what);
 
-        /* DETECTOR=none is behaviour only: descriptors are a leak like any other. */
+        /* DETECTOR=none is behaviour only: descriptors and mappings are leaks like any other. */
         if (detector == KATA_DETECTOR_NONE)
                 return;
+        {
+                struct kata_stack at;
+                size_t length, total = 0;
+                int cursor = 0, count = 0;
+                char stack[1024];
+
+                while (kata_calls_next_mapping(&cursor, &length, &at)) {
+                        count++;
+                        total += length;
+                        record("map\t%s\tbytes=%zu\tat=%s", name, length, format_stack(at.pcs, at.depth, stack, sizeof stack));
+                }
+                if (count)
+                        add_problem(summary, size, "%d memory mapping%s (%zu bytes) left mapped", count,
+                                    count == 1 ? "" : "s", total);
+        }
         list_open_fds(&now);
         for (long fd = 0; fd < MAX_TRACKED_FD; fd++) {
                 struct kata_stack at = { 0 };
