@@ -182,7 +182,7 @@ check: $(PREWARM)
 	$(Q)$(RUN_ENV) KATA_BUILD="$(MAKE) $(if $(Q),-s) --no-print-directory $(TESTS_SO) $(SWEEP_BIN)" \
 		$(TOOLS)/run-tests --prewarm $(PREWARM) $(TESTS_SO)
 else
-check: $(BIN)
+check: $(BIN) $(SWEEP_BIN_$(DETECTOR))
 	$(Q)$(RUN_ENV) $(TOOLS)/run-tests $(BIN)
 endif
 
