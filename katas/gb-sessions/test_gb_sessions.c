@@ -410,6 +410,26 @@ KATA_TEST(manager_disposes_a_resource_removed_twice_once)
         ck_assert_uint_eq(destroyed, 0);
 }
 
+/* A resource removed after the loop's last round is still the manager's: freeing the manager releases it. */
+KATA_TEST(manager_freed_with_zombies_releases_them)
+{
+        unsigned destroyed = 0;
+        struct resource_manager *manager = resource_manager_new();
+        struct probe *removed = probe_new(&destroyed), *kept = probe_new(&destroyed);
+
+        ck_assert_ptr_nonnull(manager);
+        ck_assert_int_eq(resource_manager_add(manager, removed), 0);
+        ck_assert_int_eq(resource_manager_add(manager, kept), 0);
+        resource_manager_remove(manager, removed);
+        ck_assert_uint_eq(resource_manager_zombies(manager), 1);
+        removed = sptr_unref(removed);
+        kept = sptr_unref(kept);
+        ck_assert_uint_eq(destroyed, 0);
+        manager = resource_manager_free(manager);
+        ck_assert_msg(destroyed == 2, "%u of 2 resources freed with the manager: a zombie it never disposed of "
+                      "must go too", destroyed);
+}
+
 KATA_TEST(executor_tells_its_owner_once_and_leaves_the_manager)
 {
         unsigned destroyed = 0;
@@ -1039,6 +1059,7 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, transport_delivers_in_order_until_closed);
         tcase_add_test(tc, manager_finds_resources_until_they_are_removed);
         tcase_add_test(tc, manager_disposes_a_resource_removed_twice_once);
+        tcase_add_test(tc, manager_freed_with_zombies_releases_them);
         tcase_add_test(tc, executor_tells_its_owner_once_and_leaves_the_manager);
         tcase_add_test(tc, loop_runs_many_cycles_and_ends_each_in_its_round);
         tcase_add_test(tc, interrupted_executor_ends_without_another_step);

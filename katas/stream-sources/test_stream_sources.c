@@ -526,6 +526,35 @@ KATA_TEST(sweep_frees_every_dead_source_at_once)
         }
 }
 
+/* Many streams can end between two ticks (a server restarting its encoders, a flash crowd leaving): one
+ * sweep erases every dead source, however many there are, and frees those nobody else holds. */
+KATA_TEST(one_sweep_erases_thousands_of_dead_sources)
+{
+        enum { N = 3000 };
+        struct fake_clock clock;
+        struct source_manager *manager = new_manager(SOURCE_SRT, &clock);
+        unsigned long live_before = source_live_count();
+        unsigned erased;
+        char url[64];
+
+        for (int i = 0; i < N; i++) {
+                snprintf(url, sizeof url, "srt://localhost/flash/%d", i);
+                struct source *source = fetch_or_create(manager, url);
+
+                ck_assert_int_eq(source_on_publish(source), 0);
+                source_on_unpublish(source);
+                source_unref(source);
+        }
+        ck_assert_uint_eq(source_manager_size(manager), N);
+
+        clock.now += SOURCE_CLEANUP_DELAY;
+        erased = source_manager_notify(manager);
+        ck_assert_uint_eq(erased + source_manager_size(manager), N);
+        kata_assert_released(source_manager_size(manager), 0, "SRT sources one sweep should have erased");
+        kata_assert_released(source_live_count(), live_before, "SRT sources, right after one sweep of %d dead,", N);
+        free_manager();
+}
+
 /* One full warm-up cycle on another URL, so that whatever is allocated once is in the heap's baseline. */
 static void warm_up(struct source_manager *manager, struct fake_clock *clock)
 {
@@ -770,6 +799,7 @@ void kata_register(TCase *tc)
         /* The sweep, and the holders it must not hurt. */
         tcase_add_test(tc, sweep_keeps_every_source_still_in_use);
         tcase_add_test(tc, sweep_frees_every_dead_source_at_once);
+        tcase_add_test(tc, one_sweep_erases_thousands_of_dead_sources);
         tcase_add_test(tc, publisher_holding_its_source_keeps_it_alive_across_a_sweep);
         tcase_add_test(tc, http_stream_serves_the_source_the_pool_has_now);
         /* The leak: growth while running. */
