@@ -9,4 +9,3 @@ COPY harness/tools/setup harness/tools/setup
 RUN sh harness/tools/setup
 # The folder mounted from the laptop belongs to another user: git must still read it (make reset, status).
 RUN git config --system --add safe.directory '*'
-CMD ["bash"]
