@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -25,6 +26,8 @@ enum {
         MAX_PLAN = 2048,
         MAX_STACKS = 4096, /* distinct call stacks remembered per test while discovering */
 };
+
+static void forget_test_mappings(void);
 
 static const char *current_test = "";
 static void *stack_top;
@@ -129,6 +132,7 @@ long kata_calls_begin_test(const char *name, void *top, int point)
         }
         current_test = name;
         stack_top = top;
+        forget_test_mappings();
         calls = 0;
         injected = false;
         seen_count = 0;
@@ -225,6 +229,66 @@ int kata_calls_take_misuses(struct kata_misuse *out, int max)
                 out[i] = misuses[i];
         misuse_count = 0;
         return count;
+}
+
+/* --- memory mappings: mmap() is memory too (Swoole's shared memory is mapped), and no detector counts it --- */
+
+enum { MAX_MAPPINGS = 256 };
+static struct {
+        void *address; /* NULL: free slot */
+        size_t length;
+        bool this_test;
+        struct kata_stack at;
+} mappings[MAX_MAPPINGS];
+
+bool kata_calls_next_mapping(int *cursor, size_t *length, struct kata_stack *at)
+{
+        for (; *cursor < MAX_MAPPINGS; ++*cursor)
+                if (mappings[*cursor].address && mappings[*cursor].this_test) {
+                        *length = mappings[*cursor].length;
+                        *at = mappings[*cursor].at;
+                        ++*cursor;
+                        return true;
+                }
+        return false;
+}
+
+static void forget_test_mappings(void)
+{
+        for (int i = 0; i < MAX_MAPPINGS; i++)
+                mappings[i].this_test = false;
+}
+
+void *kata_call_mmap(void *address, size_t length, int protection, int flags, int fd, off_t offset);
+int kata_call_munmap(void *address, size_t length);
+
+void *kata_call_mmap(void *address, size_t length, int protection, int flags, int fd, off_t offset)
+{
+        void *mapped;
+
+        if (fail_this("mmap"))
+                return errno = ENOMEM, MAP_FAILED;
+        mapped = mmap(address, length, protection, flags, fd, offset);
+        if (mapped != MAP_FAILED)
+                for (int i = 0; i < MAX_MAPPINGS; i++)
+                        if (!mappings[i].address) {
+                                mappings[i].address = mapped;
+                                mappings[i].length = length;
+                                mappings[i].this_test = stack_top != NULL;
+                                capture(&mappings[i].at);
+                                break;
+                        }
+        return mapped;
+}
+
+int kata_call_munmap(void *address, size_t length)
+{
+        for (int i = 0; i < MAX_MAPPINGS; i++)
+                if (mappings[i].address == address) {
+                        mappings[i].address = NULL;
+                        break;
+                }
+        return munmap(address, length);
 }
 
 /* The declarations keep -Wmissing-prototypes quiet, should anyone turn it on. */

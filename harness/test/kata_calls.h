@@ -48,6 +48,10 @@ void kata_calls_end_test(void);
 /* Where the code under test opened fd, if it did and it is still open; false otherwise. */
 bool kata_calls_fd_opened_at(int fd, struct kata_stack *at);
 
+/* Memory mappings (mmap) the code under test made since the test began and still has: the next one from
+ * *cursor on (start with 0); false when there are no more. */
+bool kata_calls_next_mapping(int *cursor, size_t *length, struct kata_stack *at);
+
 /* The misuses seen since the last call (at most max are kept); returns how many there were. */
 int kata_calls_take_misuses(struct kata_misuse *out, int max);
 

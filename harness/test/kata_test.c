@@ -10,10 +10,12 @@
  *   held    TEST  bytes=N  blocks=N             still reachable, not freed: kept in a global, a cache, a pool
  *   heldat  TEST  bytes=N  blocks=N  at=STACK   where held bytes were allocated (ASan; Valgrind's come in its XML)
  *   fd      TEST  fd=N  at=STACK                a descriptor the body left open, and where it was opened
+ *   map     TEST  bytes=N  at=STACK             a memory mapping (mmap) the body left mapped, and where
  *   misuse  TEST  fd=N  what=TEXT  at=STACK     a close() that went wrong
  *   memerr  TEST  count=N                       Valgrind's count of memory errors in the body
  *   growth  TEST  bytes=N  baseline=N  at=FILE:LINE  what=TEXT   kata_assert_heap_at_baseline() failed
  *   released TEST held=N  at=FILE:LINE  what=TEXT                 kata_assert_released() failed
+ *   assert  TEST  at=FILE:LINE  message=TEXT   a failed assertion of the test (behaviour)
  *   hang    TEST  seconds=N                     the body ran past its time limit
  *   crash   TEST  signal=N                      the body died of a signal
  *   end     TEST                                the body returned and was measured
@@ -75,6 +77,9 @@ static enum kata_detector detector = KATA_DETECTOR_NONE;
 static int records_fd = -1;
 static const char *running_test; /* the test whose body runs, for the signal handlers */
 static unsigned test_timeout = 10;
+/* kata_assert_released() does not stop the test: it goes on, so that the checks at its end show where what
+ * is still held was allocated, and it fails there (kata_run_checked). */
+static char released_problem[400];
 
 enum kata_detector kata_detector(void)
 {
@@ -350,6 +355,14 @@ static void count_leaks(struct measure *m)
                                    m->suppressed_blocks);
 }
 
+/* A leak search that prints nothing but is the baseline of the next ADDED search: a full one (a quick
+ * search leaves the records of the last full search as the baseline, and a block made again at a place
+ * that a previous test also used would then not show as added). */
+static void leak_baseline(void)
+{
+        VALGRIND_MONITOR_COMMAND("leak_check full kinds none");
+}
+
 static void measure_before(struct measure *m)
 {
         memset(m, 0, sizeof *m);
@@ -357,7 +370,7 @@ static void measure_before(struct measure *m)
         switch (detector) {
         case KATA_DETECTOR_VALGRIND:
                 m->errors = VALGRIND_COUNT_ERRORS;
-                VALGRIND_DO_QUICK_LEAK_CHECK; /* the baseline: prints nothing */
+                leak_baseline();
                 count_leaks(m);
                 break;
         case KATA_DETECTOR_ASAN:
@@ -519,9 +532,24 @@ static void check_descriptors(const char *name, const struct measure *before, ch
                 add_problem(summary, size, "%d descriptor misuse%s (%s)", misuse_count, misuse_count == 1 ? "" : "s",
                             misuses[0].what);
 
-        /* DETECTOR=none is behaviour only: descriptors are a leak like any other. */
+        /* DETECTOR=none is behaviour only: descriptors and mappings are leaks like any other. */
         if (detector == KATA_DETECTOR_NONE)
                 return;
+        {
+                struct kata_stack at;
+                size_t length, total = 0;
+                int cursor = 0, count = 0;
+                char stack[1024];
+
+                while (kata_calls_next_mapping(&cursor, &length, &at)) {
+                        count++;
+                        total += length;
+                        record("map\t%s\tbytes=%zu\tat=%s", name, length, format_stack(at.pcs, at.depth, stack, sizeof stack));
+                }
+                if (count)
+                        add_problem(summary, size, "%d memory mapping%s (%zu bytes) left mapped", count,
+                                    count == 1 ? "" : "s", total);
+        }
         list_open_fds(&now);
         for (long fd = 0; fd < MAX_TRACKED_FD; fd++) {
                 struct kata_stack at = { 0 };
@@ -637,6 +665,7 @@ void kata_run_checked(const char *name, const char *file, int line, void (*body)
         else
                 snprintf(key, sizeof key, "%s", name);
         name = running_test = key;
+        *released_problem = '\0';
         record("begin\t%s\t%s:%d", name, file, line);
         /* A marker in the detector's log, so that the report can tell which records belong to which test. */
         if (detector == KATA_DETECTOR_VALGRIND)
@@ -652,6 +681,10 @@ void kata_run_checked(const char *name, const char *file, int line, void (*body)
         leave_test();
         check_memory(name, &before, summary, sizeof summary);
         check_descriptors(name, &before, summary, sizeof summary);
+        if (*released_problem) {
+                add_problem(summary, sizeof summary, "%s", released_problem);
+                *released_problem = '\0';
+        }
         record("end\t%s", name);
         if (*summary)
                 fail_at(file, line, "%s: %s", name, summary);
@@ -663,7 +696,7 @@ struct kata_heap kata_heap_snapshot(void)
 
         switch (detector) {
         case KATA_DETECTOR_VALGRIND:
-                VALGRIND_DO_QUICK_LEAK_CHECK;
+                leak_baseline();
                 count_leaks(&m);
                 return (struct kata_heap){
                         .measured = true,
@@ -681,9 +714,21 @@ struct kata_heap kata_heap_snapshot(void)
 void kata_assert_heap_at_baseline_at(const char *file, int line, const struct kata_heap *before, const char *fmt, ...)
 {
         char what[256], held[32], base[32];
-        struct kata_heap now = kata_heap_snapshot();
+        struct kata_heap now;
         va_list ap;
 
+        if (detector == KATA_DETECTOR_VALGRIND) {
+                /* The search that measures is also the one that lists, with their stacks, the blocks added
+                 * since the snapshot's search: what the report shows when the heap did not come back. */
+                struct measure m = { 0 };
+
+                VALGRIND_DO_ADDED_LEAK_CHECK;
+                count_leaks(&m);
+                now = (struct kata_heap){ .measured = true, .bytes = m.leaked + m.dubious + m.reachable,
+                                          .blocks = m.leaked_blocks + m.dubious_blocks + m.reachable_blocks };
+        } else {
+                now = kata_heap_snapshot();
+        }
         if (!before->measured || !now.measured)
                 return; /* DETECTOR=none: nothing to measure with */
         if (kata_calls_injected())
@@ -696,6 +741,12 @@ void kata_assert_heap_at_baseline_at(const char *file, int line, const struct ka
         va_end(ap);
         record("growth\t%s\tbytes=%lu\tbaseline=%lu\tat=%s:%d\twhat=%s", running_test ? running_test : "",
                now.bytes - before->bytes, before->bytes, file, line, what);
+        /* Under ASan, where the test's still allocated blocks were allocated, grouped by stack. */
+        if (detector == KATA_DETECTOR_ASAN && running_test) {
+                unsigned long bytes, blocks;
+
+                record_live_blocks(running_test, &bytes, &blocks);
+        }
         fail_at(file, line, "%s, the heap is %s bytes above its baseline of %s", what,
                 kata_format_count(now.bytes - before->bytes, held, sizeof held),
                 kata_format_count(before->bytes, base, sizeof base));
@@ -706,14 +757,17 @@ void kata_assert_released_at(const char *file, int line, long now, long before, 
         char what[256];
         va_list ap;
 
-        if (detector == KATA_DETECTOR_NONE || now <= before || kata_calls_injected())
+        /* Also when the sweep failed a call: a call that fails must still complete or release what it took. */
+        if (detector == KATA_DETECTOR_NONE || now <= before)
                 return;
         va_start(ap, fmt);
         vsnprintf(what, sizeof what, fmt, ap);
         va_end(ap);
         record("released\t%s\theld=%ld\tat=%s:%d\twhat=%s", running_test ? running_test : "", now - before, file,
                line, what);
-        fail_at(file, line, "%ld %s still held (%ld live, %ld before)", now - before, what, now, before);
+        if (!*released_problem)
+                snprintf(released_problem, sizeof released_problem, "%ld %s still held (%ld live, %ld before)",
+                         now - before, what, now, before);
 }
 
 #ifdef KATA_COVERAGE
@@ -743,6 +797,10 @@ void kata_assert_aborts_at(const char *file, int line, const char *fn_name, void
         if (pid < 0)
                 fail_assert_at(file, line, "fork() failed: %s", strerror(errno));
         if (pid == 0) {
+                /* What Valgrind says of this child (its search at exit) is not the test's: the report skips
+                 * it, up to the parent's end marker below. */
+                if (detector == KATA_DETECTOR_VALGRIND)
+                        VALGRIND_PRINTF("kata-child-begin\n");
                 /* No core file: with 'ulimit -c unlimited' each aborting child would leave megabytes. */
                 setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
                 default_crash_signals();
@@ -762,6 +820,8 @@ void kata_assert_aborts_at(const char *file, int line, const char *fn_name, void
         output[used] = '\0';
         close(pipefd[0]);
         waitpid(pid, &status, 0);
+        if (detector == KATA_DETECTOR_VALGRIND)
+                VALGRIND_PRINTF("kata-child-end\n");
 
         if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
                 fail_assert_at(file, line, "%s() was expected to abort, but it %s", fn_name,

@@ -94,7 +94,8 @@ void kata_assert_heap_at_baseline_at(const char *file, int line, const struct ka
  * "Released right after the call", for live counts the code under test keeps (callbacks not yet completed,
  * sources in a pool, sessions alive): a resource the call should have released by the time it returned is
  * held, whatever happens to it later. Fails as a leak ("still held") under Valgrind and ASan; skipped with
- * DETECTOR=none, because a dropped resource is the leak the kata teaches, not a behaviour.
+ * DETECTOR=none, because a dropped resource is the leak the kata teaches, not a behaviour. The test goes on
+ * to its end, whose checks then show where the blocks still held or lost were allocated.
  *
  *   long before = once_cb_live_count();
  *   data_consumer_send(consumer, request);

@@ -910,6 +910,99 @@ KATA_TEST(free_functions_accept_null)
         ck_assert_ptr_null(channel_request_free(NULL));
 }
 
+/* ---------------------------------------------------------------------------------------------------------
+ * More than one callback alive, the order of what a sender is told, and a callback that cannot be made
+ */
+
+/* Callbacks may be made before their sends and be alive together: each tells its own owner, as each of
+ * mediasoup's onQueuedCallback objects holds its own capture. */
+KATA_TEST(send_callbacks_alive_at_once_tell_their_own_owners)
+{
+        struct outcomes first = { 0 }, second = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+        unsigned long before = once_cb_live_count();
+        struct once_cb *for_first = probe_new(&first), *for_second = probe_new(&second);
+
+        data_consumer_send_message(setup.consumer, hello, sizeof hello, PPID_STRING, NULL, 0, NULL, for_second);
+        data_consumer_set_paused(setup.consumer, true);
+        data_consumer_send_message(setup.consumer, hello, sizeof hello, PPID_STRING, NULL, 0, NULL, for_first);
+        assert_callbacks_consumed(before, "data_consumer_send_message()");
+
+        assert_ended(&second, 1, 0);
+        assert_refused(&first);
+        setup_free(&setup);
+}
+
+/* What a callback saw when it was told. */
+struct told {
+        const struct deliveries *deliveries;
+        const struct data_consumer *consumer;
+        unsigned calls;
+        bool queued;
+        unsigned delivered;    /* messages the direct transport had delivered by then */
+        unsigned long counted; /* messages the consumer had counted by then */
+};
+
+static void note_when_told(void *userdata, bool queued, bool send_buffer_full)
+{
+        struct told *told = userdata;
+
+        (void) send_buffer_full;
+        told->calls++;
+        told->queued = queued;
+        told->delivered = told->deliveries->count;
+        told->counted = data_consumer_messages_sent(told->consumer);
+}
+
+/* mediasoup's consumer counts the message before it hands it on, and its DirectTransport::SendMessage() emits
+ * DATACONSUMER_MESSAGE before it tells the callback: a sender told "queued" finds the message delivered. */
+KATA_TEST(direct_send_tells_queued_after_delivering)
+{
+        struct deliveries deliveries = { 0 };
+        struct setup setup = direct_setup(&deliveries, 32);
+        struct told told = { .deliveries = &deliveries, .consumer = setup.consumer };
+        unsigned long before = once_cb_live_count();
+        struct once_cb *cb = data_consumer_on_queued_new(note_when_told, &told, NULL);
+
+        ck_assert_ptr_nonnull(cb);
+        data_consumer_send_message(setup.consumer, hello, sizeof hello, PPID_STRING, NULL, 0, NULL, cb);
+        assert_callbacks_consumed(before, "data_consumer_send_message()");
+
+        assert_count("messages delivered", deliveries.count, 1);
+        /* Not told at all is "still held", above. */
+        if (told.calls > 0) {
+                assert_count("callbacks called", told.calls, 1);
+                ck_assert_msg(told.queued, "the direct transport delivered the message, but its callback was told "
+                                           "it was not queued");
+                ck_assert_msg(told.delivered == 1, "the callback was told \"queued\" before the message was delivered");
+                assert_count("messages the consumer had counted when its callback was told", told.counted, 1);
+        }
+        setup_free(&setup);
+}
+
+/* When data_consumer_on_queued_new() cannot make the callback, nothing was called and the userdata is still
+ * the caller's, to free. Here the callback is made; the allocation-failure sweep that follows a green
+ * make check fails each allocation in turn, and then this test frees its probe itself. */
+KATA_TEST(on_queued_new_out_of_memory_leaves_userdata_to_the_caller)
+{
+        struct outcomes outcomes = { 0 };
+        struct probe *probe = malloc(sizeof *probe);
+        struct once_cb *cb;
+
+        ck_assert_ptr_nonnull(probe);
+        probe->outcomes = &outcomes;
+        cb = data_consumer_on_queued_new(probe_on_queued, probe, probe_free);
+        if (!cb) {
+                free(probe);
+                assert_count("callbacks called or freed by a failed data_consumer_on_queued_new()",
+                             outcomes.calls + outcomes.freed, 0);
+                return;
+        }
+        ck_assert_ptr_null(once_cb_cancel(cb));
+        assert_count("cancelled callbacks told (false, false)", outcomes.not_sent, 1);
+        assert_count("cancelled callbacks freed", outcomes.freed, 1);
+}
+
 void kata_register(TCase *tc)
 {
         /* The four refusals, the first reached five ways. */
@@ -934,6 +1027,7 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, send_reports_full_send_buffer_until_peer_acknowledges);
         tcase_add_test(tc, send_without_callback_queues_message);
         tcase_add_test(tc, send_without_callback_refused_quietly);
+        tcase_add_test(tc, send_callbacks_alive_at_once_tell_their_own_owners);
         /* The direct transport. */
         tcase_add_test(tc, direct_consumer_delivers_without_sctp_association);
         tcase_add_test(tc, direct_send_without_callback_delivers);
@@ -941,6 +1035,7 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, direct_send_without_listener_reports_delivery);
         tcase_add_test(tc, direct_transport_is_always_connected);
         tcase_add_test(tc, direct_send_refused_while_paused);
+        tcase_add_test(tc, direct_send_tells_queued_after_delivering);
         /* DATACONSUMER_SEND. */
         tcase_add_test(tc, request_accepted_when_queued);
         tcase_add_test(tc, request_answers_sctpsendbufferfull);
@@ -953,6 +1048,7 @@ void kata_register(TCase *tc)
         /* The pieces around it. */
         tcase_add_test(tc, on_queued_adapter_maps_each_result);
         tcase_add_test(tc, on_queued_adapter_without_destroy);
+        tcase_add_test(tc, on_queued_new_out_of_memory_leaves_userdata_to_the_caller);
         tcase_add_test(tc, channel_counts_answers_and_requests_freed_unanswered);
         tcase_add_test(tc, request_answered_twice_aborts);
         tcase_add_test(tc, consumer_is_active_only_when_everything_is_up);

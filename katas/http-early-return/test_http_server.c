@@ -454,6 +454,81 @@ KATA_TEST(serve_keeps_reading_after_a_signal_interrupts_it)
         http_server_free(server);
 }
 
+/* Accepts whatever listen() returns, so that the allocation-failure sweep after a green make check judges every
+ * exit by what it leaves, those only a failed allocation or socket() reaches included. (A test that asserts
+ * one outcome ends at its failed assertion when the sweep fails a call, and is then checked for lost blocks
+ * only.) */
+KATA_TEST(listen_leaves_nothing_whatever_it_returns)
+{
+        static const char *const addresses[] = { "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1" };
+        const struct http_server_config zero_workers = { .mode = SERVER_MODE_BASE, .worker_num = 0 };
+        const struct http_server_config *const configs[] = { &two_workers, &zero_workers, &two_workers };
+
+        for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++) {
+                struct http_server *server = untouched;
+                enum http_error error = http_server_listen(addresses[i], configs[i], NULL, NULL, &server);
+
+                if (error == HTTP_OK) {
+                        ck_assert_msg(server != untouched && server, "listen(\"%s\") succeeded without a server",
+                                      addresses[i]);
+                        ck_assert_ptr_null(http_server_free(server));
+                } else {
+                        ck_assert_msg(server == untouched,
+                                      "listen(\"%s\") failed and wrote the caller's server pointer", addresses[i]);
+                }
+        }
+}
+
+/* The config is only lent for the call (unlike handler and userdata, which must outlive the server): the
+ * caller may change it or reuse it at once. Swoole's listen() takes its mode by value; its [&cb], which kept
+ * a reference to a parameter past the call, is the bug that README.md tells. */
+KATA_TEST(listen_copies_the_config_it_is_lent)
+{
+        struct http_server_config config = { .mode = SERVER_MODE_BASE, .worker_num = 2 };
+        struct http_server *first = NULL, *second = NULL;
+
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &config, NULL, NULL, &first), HTTP_OK);
+        config = (struct http_server_config){ .mode = SERVER_MODE_PROCESS, .worker_num = 1 };
+        ck_assert_int_eq(http_server_listen("127.0.0.1:0", &config, NULL, NULL, &second), HTTP_OK);
+        config.worker_num = 0;
+
+        ck_assert_uint_eq(http_server_worker_num(first), 2);
+        ck_assert_uint_eq(http_server_worker_num(second), 1);
+        http_server_free(second);
+        http_server_free(first);
+}
+
+/* Two servers alive at once each keep their own socket, handler and workers: so does each Swoole Server object
+ * (its constructor points the global g_server_instance at the newest, but ports and workers are the object's). */
+KATA_TEST(serve_two_servers_alive_at_once_independently)
+{
+        struct seen seen_a = { .reset_fd = -1 }, seen_b = { .reset_fd = -1 };
+        struct http_server *a = start_server(&seen_a), *b;
+        char response[512];
+
+        round_trip(a, "GET /hello HTTP/1.1\r\n\r\n", response, sizeof response);
+        b = start_server(&seen_b);
+        ck_assert_uint_ne(http_server_port(a), http_server_port(b));
+        round_trip(b, "GET /hello HTTP/1.1\r\n\r\n", response, sizeof response);
+        round_trip(b, "GET /b HTTP/1.1\r\n\r\n", response, sizeof response);
+        round_trip(a, "GET /hello HTTP/1.1\r\n\r\n", response, sizeof response);
+        ck_assert_str_eq(strstr(response, "\r\n\r\n") + 4, "hello from worker 1");
+
+        ck_assert_uint_eq(seen_a.calls, 2);
+        ck_assert_uint_eq(seen_b.calls, 2);
+        ck_assert_str_eq(seen_b.path, "/b");
+        ck_assert_uint_eq(http_server_worker_requests(a, 0), 1);
+        ck_assert_uint_eq(http_server_worker_requests(a, 1), 1);
+        ck_assert_uint_eq(http_server_worker_requests(b, 0), 1);
+        ck_assert_uint_eq(http_server_worker_requests(b, 1), 1);
+        /* Freeing one leaves the other serving. */
+        http_server_free(b);
+        round_trip(a, "GET /hello HTTP/1.1\r\n\r\n", response, sizeof response);
+        ck_assert_uint_eq(seen_a.calls, 3);
+        ck_assert_uint_eq(http_server_worker_requests(a, 0), 2);
+        http_server_free(a);
+}
+
 void kata_register(TCase *tc)
 {
         /* The three early returns of listen(), each reached more than one way. */
@@ -464,6 +539,8 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, listen_rejects_host_too_long);
         tcase_add_test(tc, listen_rejects_zero_workers);
         tcase_add_test(tc, listen_holds_nothing_after_each_failure);
+        tcase_add_test(tc, listen_leaves_nothing_whatever_it_returns);
+        tcase_add_test(tc, listen_copies_the_config_it_is_lent);
         /* The way that already worked must keep working. */
         tcase_add_test(tc, listen_on_port_zero_picks_a_free_port);
         tcase_add_test(tc, listen_with_empty_host_uses_loopback);
@@ -481,5 +558,6 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, serve_answers_400_to_a_request_head_too_large);
         tcase_add_test(tc, serve_reports_a_client_reset_before_the_request);
         tcase_add_test(tc, serve_reports_a_client_gone_before_the_response);
+        tcase_add_test(tc, serve_two_servers_alive_at_once_independently);
         tcase_add_test(tc, serve_keeps_reading_after_a_signal_interrupts_it);
 }

@@ -663,6 +663,35 @@ KATA_TEST(tcp_connection_drops_while_the_session_plays)
         world_fini(&world);
 }
 
+/* rtc_server_accept_tcp() lends the transport (transfer none): the connection takes a reference of its own,
+ * so the caller may let go of its own at once. Here the browser's whole handshake and its hang-up are
+ * waiting in the transport before the server reads any of it, and the browser's side has let go. */
+KATA_TEST(connection_keeps_the_transport_it_was_lent)
+{
+        struct world world;
+        struct peer peer;
+        unsigned long live;
+
+        world_init(&world);
+        peer_init(&world, &peer, 20);
+        live = sptr_live_count();
+        ck_assert_int_eq(peer_connect(&world, &peer), 0);
+        ck_assert_int_eq(peer_send_stun(&peer, world.now), 0);
+        ck_assert_int_eq(peer_send_dtls_handshake(&peer), 0);
+        peer_close(&peer);
+        peer.tcp = sptr_unref(peer.tcp);
+        run_for(&world, 3 * ROUND_MS);
+
+        /* The connection read it all: the network was established, then closed, and the session ended. */
+        ck_assert_uint_eq(world.ended[RTC_END_TCP_CLOSED], 1);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+        ck_assert_uint_eq(event_loop_running(world.loop), 0);
+        kata_assert_released(sptr_live_count(), live, "objects after the connection and its session ended");
+
+        peer_fini(&world, &peer);
+        world_fini(&world);
+}
+
 /*
  * The TCP connection breaks during the DTLS handshake. The session does not end with it, since the browser
  * may still reach it another way (SRS: "client might use other UDP network"); with no STUN it times out,
@@ -925,6 +954,23 @@ KATA_TEST(sessions_are_named_by_their_username)
         peer_fini(&world, &peer);
 }
 
+/* rtc_server_create_session() lends the username for the call (transfer none): the session keeps a copy,
+ * and its end reports the name it was given, whatever the caller's buffer holds by then. */
+KATA_TEST(session_keeps_its_own_copy_of_the_username)
+{
+        char username[RTC_USERNAME_MAX] = "s0000021:b0000021";
+        struct world world;
+
+        world_init(&world);
+        ck_assert_int_eq(rtc_server_create_session(world.server, username), 0);
+        memset(username, 'x', sizeof username - 1); /* the caller reuses its buffer */
+        ck_assert_ptr_nonnull(rtc_session_find(world.manager, "s0000021:b0000021"));
+
+        world_fini(&world);
+        ck_assert_uint_eq(world.ended[RTC_END_SERVER_STOP], 1);
+        ck_assert_str_eq(world.last_ended, "s0000021:b0000021");
+}
+
 /* The configured STUN timeout replaces the default, and a server may have no end-of-session callback. */
 KATA_TEST(configured_stun_timeout_replaces_the_default)
 {
@@ -1098,6 +1144,7 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, browser_plays_then_closes_the_peer_connection);
         tcase_add_test(tc, refresh_closes_dtls_and_tcp_while_the_session_plays);
         tcase_add_test(tc, tcp_connection_drops_while_the_session_plays);
+        tcase_add_test(tc, connection_keeps_the_transport_it_was_lent);
         tcase_add_test(tc, tcp_connection_drops_before_the_network_is_established);
         tcase_add_test(tc, session_timeout_interrupts_the_connection_still_reading);
         tcase_add_test(tc, second_tcp_connection_for_a_session_is_refused);
@@ -1105,6 +1152,7 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, session_plays_one_packet_per_interval);
         tcase_add_test(tc, only_close_notify_and_fatal_alerts_end_a_session);
         tcase_add_test(tc, sessions_are_named_by_their_username);
+        tcase_add_test(tc, session_keeps_its_own_copy_of_the_username);
         tcase_add_test(tc, configured_stun_timeout_replaces_the_default);
         tcase_add_test(tc, stopping_the_server_ends_live_sessions_once);
         tcase_add_test(tc, churn_of_1000_connections_in_every_order_returns_the_heap_to_its_baseline);

@@ -53,13 +53,16 @@ struct source *source_unref(struct source *source);
 const char *source_url(const struct source *source);
 enum source_kind source_kind(const struct source *source);
 
-/* A publisher starts: 0, or -EBUSY when somebody already publishes. Frame counting starts again. */
+/* A publisher starts: 0, or -EBUSY when somebody already publishes. Frame counting starts again. RTC: the
+ * stream is created, if its SDP had not done it already. */
 int source_on_publish(struct source *source);
-/* The publisher stops. Nothing happens when nobody publishes. */
+/* The publisher goes. Nothing happens when there is nothing to end: Live and SRT, nobody publishes; RTC, the
+ * stream is not created (SRS's RTC publisher calls it when it goes, even if it never started publishing). */
 void source_on_unpublish(struct source *source);
-/* RTC: the publisher's SDP is done, so the stream exists before its first frame (SRS's is_created_). */
+/* RTC: the publisher's SDP is done, so the stream exists before its first frame (SRS's is_created_). Live
+ * and SRT ignore it: only a publisher counts. */
 void source_set_stream_created(struct source *source);
-/* True while nobody publishes. */
+/* True while a new publisher may start: Live and SRT, nobody publishes; RTC, the stream is not created. */
 bool source_can_publish(const struct source *source);
 
 /* The publisher sends one frame; every consumer receives it. 0, or -ENOTCONN when nobody publishes. */
@@ -80,6 +83,10 @@ size_t source_consumer_count(const struct source *source);
  * True when the source may be erased from its pool: nobody publishes (RTC: its stream is not created),
  * nobody plays, and it has been so for at least SOURCE_CLEANUP_DELAY. The wait starts on unpublish, or when
  * the last consumer leaves; a new consumer cancels it. A source that was never published and has no
- * consumer has nothing to wait for.
+ * consumer is dead from the start, as in SRS 6.0.130 (its death time starts at 0; SRS later called that a
+ * bug, #4449, and since 7.0.127 starts the wait when the source is made).
  */
 bool source_stream_is_dead(const struct source *source);
+
+/* How many sources exist in this process: made and not yet freed. For tests. */
+unsigned long source_live_count(void);

@@ -146,8 +146,9 @@ unsigned source_manager_notify(struct source_manager *manager)
 {
         unsigned erased = 0;
 
-        /* SRT and RTC pools never erased a source. The Live sweep below freed a source that a publisher
-         * still held and crashed the server (#713), so it was switched off, for eight years. */
+        /* SRT and RTC pools never erased a source. The Live sweep below (written here with the rules of
+         * 2024; in 2016 it waited 30 s) freed a source that a publisher still held and crashed the server
+         * (#713), so it was switched off, for eight years. */
 #if 0
         for (size_t i = 0; i < manager->n_buckets; i++)
                 for (struct pool_entry **link = &manager->buckets[i]; *link;) {

@@ -341,6 +341,11 @@ KATA_TEST(consumer_leaving_a_live_stream_starts_no_grace)
         }
 }
 
+/*
+ * A new source's death time starts at 0, as in SRS 6.0.130, the version this kata follows: with nobody
+ * publishing and nobody playing, it is dead from the start, and the next sweep may erase it. SRS later
+ * called that a bug (#4449: "new live source, dead=1"); since 7.0.127 (PR #4576) a new source waits 3 s.
+ */
 KATA_TEST(source_never_published_dies_when_nobody_waits_for_it)
 {
         struct fake_clock clock;
@@ -378,8 +383,9 @@ KATA_TEST(rtc_stream_lives_from_its_sdp_on_before_any_frame)
 
                 /* The publisher's SDP is done; its first frame has not come yet. */
                 source_set_stream_created(source);
-                ck_assert(source_can_publish(source));
                 if (kind == SOURCE_RTC) {
+                        /* SRS: a second publisher is refused from the SDP on (can_publish() is !is_created_). */
+                        ck_assert(!source_can_publish(source));
                         ck_assert_alive_at(source, &clock, START_TIME + 3600 * USEC_PER_SEC);
                         /* Publishing and unpublishing ends the created stream. */
                         ck_assert_int_eq(source_on_publish(source), 0);
@@ -389,11 +395,35 @@ KATA_TEST(rtc_stream_lives_from_its_sdp_on_before_any_frame)
                         ck_assert_dead_at(source, &clock, START_TIME + 3600 * USEC_PER_SEC + SOURCE_CLEANUP_DELAY);
                 } else {
                         /* Live and SRT only count a publisher. */
+                        ck_assert(source_can_publish(source));
                         ck_assert_dead_at(source, &clock, START_TIME + SOURCE_CLEANUP_DELAY);
                 }
                 source_unref(source);
                 free_manager();
         }
+}
+
+/*
+ * An RTC publisher whose SDP was done but which never started publishing (its DTLS failed, say) goes. SRS's
+ * ~SrsRtcPublishStream calls on_unpublish() whatever happened, and RTC's on_unpublish() ends a created
+ * stream whether or not it was published: the source starts its 3 s, and is swept after them.
+ */
+KATA_TEST(rtc_publisher_that_never_started_ends_its_stream_when_it_goes)
+{
+        struct fake_clock clock;
+        struct source_manager *manager = new_manager(SOURCE_RTC, &clock);
+        struct source *source = fetch_or_create(manager, "webrtc://localhost/live/dtls-failed");
+        usec_t gone = START_TIME + 20 * USEC_PER_SEC;
+
+        source_set_stream_created(source);
+        ck_assert_alive_at(source, &clock, JUST_BEFORE(gone));
+        clock.now = gone;
+        source_on_unpublish(source);
+        ck_assert(source_can_publish(source));
+        ck_assert_alive_at(source, &clock, JUST_BEFORE(gone + SOURCE_CLEANUP_DELAY));
+        ck_assert_dead_at(source, &clock, gone + SOURCE_CLEANUP_DELAY);
+        source_unref(source);
+        free_manager();
 }
 
 /* ---- the sweep (source_manager_notify) ---- */
@@ -442,6 +472,60 @@ KATA_TEST(sweep_keeps_every_source_still_in_use)
         }
 }
 
+/*
+ * A sweep erases every dead source, and a source nobody else holds is freed by that very sweep: not at the
+ * next one, not at shutdown. What it leaves counts as held.
+ */
+KATA_TEST(sweep_frees_every_dead_source_at_once)
+{
+        struct fake_clock clock;
+
+        for (size_t k = 0; k < N_KINDS; k++) {
+                enum source_kind kind = all_kinds[k];
+                struct source_manager *manager = new_manager(kind, &clock);
+                unsigned long live_before = source_live_count();
+                struct source *ended = fetch_or_create(manager, "rtmp://localhost/live/ended");
+                struct source *never = fetch_or_create(manager, "rtmp://localhost/live/never-published");
+                struct source *publishing = fetch_or_create(manager, "rtmp://localhost/live/publishing");
+                struct source *recent = fetch_or_create(manager, "rtmp://localhost/live/recent");
+                usec_t t = START_TIME + 60 * USEC_PER_SEC;
+                unsigned erased;
+                size_t held;
+
+                ck_assert_int_eq(source_on_publish(ended), 0);
+                ck_assert_int_eq(source_on_publish(publishing), 0);
+                ck_assert_int_eq(source_on_publish(recent), 0);
+                clock.now = START_TIME + 10 * USEC_PER_SEC;
+                source_on_unpublish(ended);
+                clock.now = t;
+                source_on_unpublish(recent);
+                /* Only the publisher still holds its source. */
+                ended = source_unref(ended);
+                never = source_unref(never);
+                recent = source_unref(recent);
+                ck_assert_uint_eq(source_manager_size(manager), 4);
+
+                clock.now = JUST_BEFORE(t + SOURCE_CLEANUP_DELAY);
+                erased = source_manager_notify(manager);
+                ck_assert_uint_eq(erased + source_manager_size(manager), 4); /* it counts what it erased */
+                kata_assert_released(source_manager_size(manager), 2, "%s sources the sweep should have erased",
+                                     source_kind_to_string(kind));
+                kata_assert_released(source_live_count(), live_before + 2, "%s sources, right after the sweep,",
+                                     source_kind_to_string(kind));
+
+                clock.now = t + SOURCE_CLEANUP_DELAY; /* now the recent one is dead too */
+                held = source_manager_size(manager);
+                erased = source_manager_notify(manager);
+                ck_assert_uint_eq(erased + source_manager_size(manager), held);
+                kata_assert_released(source_live_count(), live_before + 1,
+                                     "%s sources, right after the second sweep,", source_kind_to_string(kind));
+
+                source_on_unpublish(publishing);
+                source_unref(publishing);
+                free_manager();
+        }
+}
+
 /* One full warm-up cycle on another URL, so that whatever is allocated once is in the heap's baseline. */
 static void warm_up(struct source_manager *manager, struct fake_clock *clock)
 {
@@ -467,9 +551,11 @@ KATA_TEST(publisher_holding_its_source_keeps_it_alive_across_a_sweep)
                 struct source_manager *manager = new_manager(kind, &clock);
                 struct source *publisher;
                 struct kata_heap before;
+                unsigned long live_before;
 
                 warm_up(manager, &clock);
                 before = kata_heap_snapshot();
+                live_before = source_live_count();
                 publisher = fetch_or_create(manager, "rtmp://localhost/live/slow-publisher");
 
                 /* The publisher is still handshaking when the timer sweeps: its source is dead by the rule
@@ -481,9 +567,15 @@ KATA_TEST(publisher_holding_its_source_keeps_it_alive_across_a_sweep)
                 ck_assert_int_eq(source_on_frame(publisher), 0);
                 ck_assert_uint_eq(source_frames(publisher), 1);
                 source_on_unpublish(publisher);
-                publisher = source_unref(publisher);
 
-                /* Once the publisher lets go, and the next sweep has run, nothing of the source is left. */
+                /* The sweep took the source out of the pool: the publisher's release is the last one, and
+                 * frees it at once. */
+                publisher = source_unref(publisher);
+                kata_assert_released(source_live_count(), live_before,
+                                     "%s sources, right after the publisher let go of a swept source,",
+                                     source_kind_to_string(kind));
+
+                /* And after the next sweep nothing of the source is left. */
                 clock.now += SOURCE_CLEANUP_DELAY;
                 source_manager_notify(manager);
                 kata_assert_heap_at_baseline(&before, "after the %s publisher let go of its source",
@@ -501,6 +593,7 @@ KATA_TEST(http_stream_serves_the_source_the_pool_has_now)
         struct http_stream *stream = NULL;
         struct http_response response;
         struct source *publisher;
+        unsigned long live_before = source_live_count();
 
         ck_assert_int_eq(http_stream_mount(manager, url, &stream), -ENOENT);
         ck_assert_ptr_null(stream);
@@ -523,6 +616,9 @@ KATA_TEST(http_stream_serves_the_source_the_pool_has_now)
         ck_assert_int_eq(response.status, 404);
         clock.now += SOURCE_CLEANUP_DELAY;
         source_manager_notify(manager);
+        /* Each request let go of the source when it ended: the mounted stream holds none. */
+        kata_assert_released(source_live_count(), live_before,
+                             "sources, right after the sweep, with the HTTP stream still mounted,");
         http_stream_serve(stream, &response);
         ck_assert_int_eq(response.status, 404);
 
@@ -634,6 +730,7 @@ KATA_TEST(shutdown_frees_every_source)
         for (size_t k = 0; k < N_KINDS; k++) {
                 enum source_kind kind = all_kinds[k];
                 struct source_manager *manager = new_manager(kind, &clock);
+                unsigned long live_before = source_live_count();
 
                 for (int i = 0; i < 100; i++) {
                         snprintf(url, sizeof url, "rtmp://localhost/live/%d", i);
@@ -644,7 +741,10 @@ KATA_TEST(shutdown_frees_every_source)
                         source_unref(source);
                 }
                 ck_assert_uint_eq(source_manager_size(manager), 100);
+                ck_assert_uint_eq(source_live_count(), live_before + 100);
                 free_manager();
+                kata_assert_released(source_live_count(), live_before, "%s sources, right after shutdown,",
+                                     source_kind_to_string(kind));
         }
 }
 
@@ -666,8 +766,10 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, consumer_leaving_a_live_stream_starts_no_grace);
         tcase_add_test(tc, source_never_published_dies_when_nobody_waits_for_it);
         tcase_add_test(tc, rtc_stream_lives_from_its_sdp_on_before_any_frame);
+        tcase_add_test(tc, rtc_publisher_that_never_started_ends_its_stream_when_it_goes);
         /* The sweep, and the holders it must not hurt. */
         tcase_add_test(tc, sweep_keeps_every_source_still_in_use);
+        tcase_add_test(tc, sweep_frees_every_dead_source_at_once);
         tcase_add_test(tc, publisher_holding_its_source_keeps_it_alive_across_a_sweep);
         tcase_add_test(tc, http_stream_serves_the_source_the_pool_has_now);
         /* The leak: growth while running. */

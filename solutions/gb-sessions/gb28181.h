@@ -17,7 +17,8 @@
  * Ownership goes one way, as in SRS after PR #4080: a session holds counted references to its current SIP
  * and media connections; a connection points back at its session with a raw pointer. No reference cycle,
  * so no weak pointer. The raw pointer is safe because the session ends every connection it lets go of (when
- * a newer one replaces it, and when the session itself ends) and clears the connection's pointer to it.
+ * a newer one replaces it, and when the session itself ends), and an ended connection never runs again; the
+ * session also clears the connection's pointer to it, as a guard.
  *
  * Ownership (GLib's words): "transfer full" hands over a reference, "transfer none" only lends.
  */

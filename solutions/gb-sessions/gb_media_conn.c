@@ -27,16 +27,16 @@ static void media_conn_destroy(void *object)
         media->transport = sptr_unref(media->transport);
 }
 
-static int bind_session(struct gb_media_conn *media, uint32_t ssrc)
+/* The session that INVITEd this SSRC, if there is one now. */
+static void bind_session(struct gb_media_conn *media, uint32_t ssrc)
 {
         struct gb_session *session = resource_manager_find_by_fast_id(media->listener->manager, ssrc);
 
         if (!session)
-                return -ENOENT; /* nobody INVITEd this stream */
+                return; /* nobody INVITEd this stream (yet) */
         gb_session_on_media_transport(session, media); /* the session takes a reference to us */
         media->session = session;                       /* and we only point back */
         media->connected = true;
-        return 0;
 }
 
 static int media_conn_step(void *object, msec_t now)
@@ -49,15 +49,15 @@ static int media_conn_step(void *object, msec_t now)
         while ((r = transport_server_read(media->transport, &pack)) == 0) {
                 if (pack.type != GB_MSG_PS_PACK)
                         return -EPROTO; /* not a media stream */
-                if (!media->session) {
-                        r = bind_session(media, pack.ssrc);
-                        if (r < 0)
-                                return r;
-                }
-                gb_session_on_ps_pack(media->session, &pack);
+                if (!media->session)
+                        bind_session(media, pack.ssrc);
+                /* A pack nobody INVITEd is dropped, and the connection stays open (SRS: "PS: Ignore packet
+                 * ... for no session"); the next pack tries again. */
+                if (media->session)
+                        gb_session_on_ps_pack(media->session, &pack);
         }
-        /* -EPIPE: the device hung up. The session keeps this object, sees it disconnected, and INVITEs
-         * again after the re-invite wait. */
+        /* -EPIPE: the device hung up. The session, if this connection found one, keeps this object, sees
+         * it disconnected, and INVITEs again after the re-invite wait. */
         return r == -EAGAIN ? EXECUTOR_RUNNING : r;
 }
 

@@ -138,8 +138,8 @@ int gb_session_start(struct gb_listener *listener, const char *device_id, struct
 void gb_session_on_sip_transport(struct gb_session *session, struct gb_sip_conn *sip)
 {
         if (session->sip) {
-                /* The device came back on a new connection. SRS leaves the old one running until the
-                 * session ends; here it ends now, so that it is freed now. */
+                /* The device came back on a new connection. SRS never ends the old one: it runs, with
+                 * its socket, until the server stops. Here it ends now, so that it is freed now. */
                 gb_sip_conn_take_over(sip, session->sip);
                 gb_sip_conn_interrupt(session->sip);
                 gb_sip_conn_forget_session(session->sip);
@@ -149,7 +149,9 @@ void gb_session_on_sip_transport(struct gb_session *session, struct gb_sip_conn 
 
 void gb_session_on_media_transport(struct gb_session *session, struct gb_media_conn *media)
 {
-        gb_media_conn_interrupt(session->media); /* a newer connection replaces it */
+        /* A newer connection replaces it. SRS just drops its reference (the old one runs on until the
+         * device closes it); here it ends now, like a replaced SIP connection. */
+        gb_media_conn_interrupt(session->media);
         gb_media_conn_forget_session(session->media);
         sptr_assign(session->media, media);
 }

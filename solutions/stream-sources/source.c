@@ -23,9 +23,9 @@ struct source {
         enum source_kind kind;
         char *url;
         struct source_clock clock;
-        bool can_publish; /* true while nobody publishes */
-        bool is_created;  /* RTC: the publisher's stream exists, from its SDP on */
-        usec_t die_at;    /* when the source last became idle; 0 once a consumer attaches */
+        bool publishing;  /* from source_on_publish() to source_on_unpublish() */
+        bool is_created;  /* RTC: the publisher's stream exists, from its SDP (or its publish) to its unpublish */
+        usec_t die_at;    /* when the source last became idle; 0 at first, and once a consumer attaches */
         unsigned long frames;
         struct consumer *consumers;
         size_t n_consumers;
@@ -44,6 +44,13 @@ const char *source_kind_to_string(enum source_kind kind)
         return "unknown";
 }
 
+static unsigned long live_sources;
+
+unsigned long source_live_count(void)
+{
+        return live_sources;
+}
+
 static usec_t source_now(const struct source *source)
 {
         return source->clock.now(source->clock.userdata);
@@ -55,7 +62,7 @@ static bool source_has_stream(const struct source *source)
 {
         if (source->kind == SOURCE_RTC)
                 return source->is_created;
-        return !source->can_publish;
+        return source->publishing;
 }
 
 /* Runs once, when the last reference goes; sptr frees the memory itself. */
@@ -64,6 +71,7 @@ static void source_destroy(void *object)
         struct source *source = object;
 
         free(source->url);
+        live_sources--;
 }
 
 struct source *source_new(enum source_kind kind, const char *url, const struct source_clock *clock)
@@ -72,12 +80,12 @@ struct source *source_new(enum source_kind kind, const char *url, const struct s
 
         if (!source)
                 return NULL;
+        live_sources++; /* source_destroy() counts it out, even if strdup() fails below */
         source->url = strdup(url);
         if (!source->url)
                 return sptr_unref(source);
         source->kind = kind;
         source->clock = *clock;
-        source->can_publish = true;
         return source;
 }
 
@@ -103,9 +111,9 @@ enum source_kind source_kind(const struct source *source)
 
 int source_on_publish(struct source *source)
 {
-        if (!source->can_publish)
+        if (source->publishing)
                 return -EBUSY;
-        source->can_publish = false;
+        source->publishing = true;
         source->is_created = true;
         source->frames = 0;
         return 0;
@@ -113,9 +121,11 @@ int source_on_publish(struct source *source)
 
 void source_on_unpublish(struct source *source)
 {
-        if (source->can_publish)
+        /* Live and SRT end what source_on_publish() began; RTC ends its created stream, even one whose
+         * publisher never started (SRS's RTC publisher unpublishes whenever it goes). */
+        if (!source_has_stream(source))
                 return;
-        source->can_publish = true;
+        source->publishing = false;
         source->is_created = false;
         if (source->n_consumers == 0)
                 source->die_at = source_now(source);
@@ -128,12 +138,12 @@ void source_set_stream_created(struct source *source)
 
 bool source_can_publish(const struct source *source)
 {
-        return source->can_publish;
+        return !source_has_stream(source);
 }
 
 int source_on_frame(struct source *source)
 {
-        if (source->can_publish)
+        if (!source->publishing)
                 return -ENOTCONN;
         source->frames++;
         for (struct consumer *consumer = source->consumers; consumer; consumer = consumer->next)
