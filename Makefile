@@ -4,13 +4,13 @@ TOOLS := harness/tools
 # In the order a learner should take them (each kata's manifest says where it stands).
 KATAS := $(shell $(TOOLS)/manifest katas)
 
-.PHONY: help setup doctor check status report bench bench-sptr clean coverage oom lint mutants
+.PHONY: help setup doctor check status report bench bench-sptr clean coverage oom lint mutants fresh-debian
 .DEFAULT_GOAL := help
 
 help:
 	@printf '%s\n' \
 	  "Memory-leak refactoring katas in C. Start here:" \
-	  "  make setup      install what the katas need (compiler, Check, Valgrind, lcov, pkg-config, cppcheck)" \
+	  "  make setup      install what the katas need (compiler, Check, Valgrind, lcov, pkg-config, cppcheck, git)" \
 	  "  make doctor     check this machine in seconds: one line per tool a learner needs, and what to do" \
 	  "  make check      the repository's self-test: every kata leaks, every solution is clean (minutes)" \
 	  "  make status     your progress: each kata not started, red or green, and the next one to do" \
@@ -26,6 +26,8 @@ help:
 	  "  make bench      time the learner's loop (edit, make check) against Valgrind's own start-up," \
 	  "                  then make bench-sptr" \
 	  "  make bench-sptr instructions per shared object: sptr against C++'s std::make_shared (callgrind)" \
+	  "  make fresh-debian" \
+	  "                  the Dockerfile's RUN lines, then the quick start, on a bare Debian 12 (root, network)" \
 	  "  make clean      remove build/" \
 	  "" \
 	  "The katas, in order (each builds on the one before):"
@@ -64,6 +66,10 @@ bench:
 
 bench-sptr:
 	@$(TOOLS)/bench-sptr
+
+# Root only: debootstrap, chroot. See harness/tools/fresh-debian.
+fresh-debian:
+	@$(TOOLS)/fresh-debian
 
 clean:
 	rm -rf build
