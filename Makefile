@@ -6,7 +6,7 @@ FOUND := $(notdir $(patsubst %/Makefile,%,$(wildcard katas/*/Makefile)))
 KATAS := $(filter $(FOUND),$(ORDER)) $(filter-out $(ORDER),$(FOUND))
 TOOLS := harness/tools
 
-.PHONY: help setup check status bench clean coverage oom lint
+.PHONY: help setup check status bench clean coverage oom lint mutants
 .DEFAULT_GOAL := help
 
 help:
@@ -23,6 +23,7 @@ help:
 	  "  make coverage   one line and branch coverage report over all solutions" \
 	  "  make oom        fail every allocation of every solution in turn: no leak on any error path" \
 	  "  make lint       gcc -fanalyzer and cppcheck over the solutions and the toolbox" \
+	  "  make mutants    break every solution in small ways (a free deleted or doubled, a steal made a copy, ...): the tests must catch each" \
 	  "  make bench      time the learner's loop (edit, make check) against Valgrind's own start-up" \
 	  "  make clean      remove build/" \
 	  "" \
@@ -46,6 +47,10 @@ oom:
 
 lint:
 	@$(TOOLS)/lint $(KATAS)
+
+# JOBS=N: mutants judged at once (default 2).
+mutants:
+	@$(TOOLS)/mutants $(KATAS)
 
 bench:
 	@$(TOOLS)/bench-learner-loop
