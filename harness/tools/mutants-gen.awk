@@ -14,7 +14,7 @@
 #   copy       a steal (TAKE_PTR(x), TAKE_FD(x)) becomes a plain copy (x): the variable still owns it
 #   no-cleanup a cleanup attribute (_cleanup_(f), _cleanup_free_, ...) is dropped from its declaration
 #   return     an early exit (a return that is not the last line of its function) returns another value:
-#              0 for a non-zero value and -1 for zero (an int, an enum, a bool), NULL for a pointer (a
+#              -!(value): 0 for a non-zero value and -1 for zero (an int, an enum, a bool), NULL for a pointer (a
 #              function's own NULL is left alone), keeping the returned expression's side effects
 # Assumes the repository's style: a function's definition starts at column 0 and its braces sit alone on
 # their lines at column 0; a call that is mutated fits on one line.
@@ -170,7 +170,7 @@ function scan_file(file,    lineno, line, code, n, i, depth, func, rettype, m, p
                                                 if (expr != "NULL" && expr !~ /_(unref|free)\(/)
                                                         value = expr ~ /\(/ ? "((void) (" expr "), NULL)" : "NULL"
                                         } else if (expr != "")
-                                                value = "(" expr ") ? 0 : -1"
+                                                value = "-!(" expr ")"
                                         if (value != "")
                                                 emit(file, func, "return", expr, lineno,
                                                      indent(line) "return " value after)
