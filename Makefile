@@ -23,6 +23,7 @@ help:
 	  "  make coverage   one line and branch coverage report over all solutions" \
 	  "  make oom        the allocation-failure sweep of every solution: no leak on any error path" \
 	  "  make lint       gcc -fanalyzer and cppcheck over the solutions and the toolbox" \
+	  "  make mutants    break every solution in small ways (a free deleted or doubled, a steal made a copy, ...): the tests must catch each" \
 	  "  make bench      time the learner's loop (edit, make check) against Valgrind's own start-up," \
 	  "                  then make bench-sptr" \
 	  "  make bench-sptr instructions per shared object: sptr against C++'s std::make_shared (callgrind)" \
@@ -59,6 +60,10 @@ oom:
 
 lint:
 	@$(TOOLS)/lint $(KATAS)
+
+# JOBS=N: mutants judged at once (default 2).
+mutants:
+	@$(TOOLS)/mutants $(KATAS)
 
 bench:
 	@$(TOOLS)/bench-learner-loop

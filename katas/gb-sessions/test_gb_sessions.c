@@ -740,6 +740,62 @@ KATA_TEST(reconnecting_device_keeps_its_session_and_frees_the_old_connection)
         stop_the_server(&world, "a device that came back on a second SIP connection and said BYE");
 }
 
+/* A session that ends ends its media connection too, even one that sends nothing more: an idle connection
+ * left running would be held by the manager for as long as the device keeps its end open. */
+KATA_TEST(ending_session_ends_its_idle_media_connection)
+{
+        struct world world;
+        struct device device;
+
+        world_init(&world);
+        device_init(&device, 41);
+        device_start_streaming(&world, &device);
+
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_BYE, 0), 0);
+        run_for(&world, &device, 1000); /* the camera stops streaming, and keeps its media connection open */
+        ck_assert_uint_eq(world.ended[GB_END_BYE], 1);
+        ck_assert_msg(transport_closed_by_server(device.media),
+                      "the session ended, but its media connection still runs");
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+        ck_assert_uint_eq(event_loop_running(world.loop), 0);
+
+        device_fini(&device);
+        world_fini(&world);
+}
+
+/* A device that opens a new media connection for the same stream replaces the old one: the session ends the
+ * old one at once, even if the old one stays open and idle. */
+KATA_TEST(new_media_connection_ends_the_old_one)
+{
+        struct world world;
+        struct device device;
+        struct gb_session *session;
+        _cleanup_sptr_ struct transport *old_media = NULL;
+
+        world_init(&world);
+        device_init(&device, 42);
+        device_start_streaming(&world, &device);
+        session = gb_session_find(world.manager, device.id);
+        ck_assert_ptr_nonnull(session);
+
+        old_media = TAKE_PTR(device.media);
+        ck_assert_int_eq(device_connect_media(&world, &device), 0);
+        ck_assert_int_eq(device_send_packs(&device, 3), 0);
+        run_for(&world, &device, 1000);
+        ck_assert_uint_eq(gb_session_packs(session), 13);
+        ck_assert_msg(transport_closed_by_server(old_media),
+                      "a newer media connection took over, but the old one still runs");
+        ck_assert_uint_eq(sptr_count(old_media), 1); /* the old connection was freed: only our end is left */
+        ck_assert_uint_eq(resource_manager_size(world.manager), 6);
+
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_BYE, 0), 0);
+        run_streaming(&world, &device, 1000);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+
+        device_fini(&device);
+        world_fini(&world);
+}
+
 /*
  * The device hangs up its SIP connection (its TCP connection broke) and registers again on a new one. The
  * old connection's cycle ended when the device hung up, so the manager let go of it; the session kept it,
@@ -1068,6 +1124,8 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, register_with_expires_zero_ends_the_session);
         tcase_add_test(tc, reconnecting_device_keeps_its_session_and_frees_the_old_connection);
         tcase_add_test(tc, device_that_hung_up_comes_back_on_a_new_connection);
+        tcase_add_test(tc, ending_session_ends_its_idle_media_connection);
+        tcase_add_test(tc, new_media_connection_ends_the_old_one);
         tcase_add_test(tc, sip_connection_serves_one_device);
         tcase_add_test(tc, configured_waits_replace_the_defaults);
         tcase_add_test(tc, repeated_connecting_timeouts_end_the_session);

@@ -117,6 +117,18 @@ KATA_TEST(listen_holds_nothing_after_each_failure)
         }
 }
 
+/* A failed listen() leaves nothing behind whichever of its steps fails (the allocation-failure sweep fails
+ * each call in turn). Any error will do here, so that every failure reaches the checks at the end of the
+ * test, which count every byte still allocated. */
+KATA_TEST(listen_that_fails_anywhere_leaves_nothing)
+{
+        struct http_server_config config = { .mode = SERVER_MODE_BASE, .worker_num = 0 };
+        struct http_server *server = untouched;
+
+        ck_assert_int_ne(http_server_listen("127.0.0.1:0", &config, NULL, NULL, &server), HTTP_OK);
+        ck_assert_ptr_eq(server, untouched);
+}
+
 KATA_TEST(listen_on_port_zero_picks_a_free_port)
 {
         struct http_server *server = NULL;
@@ -541,6 +553,7 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, listen_holds_nothing_after_each_failure);
         tcase_add_test(tc, listen_leaves_nothing_whatever_it_returns);
         tcase_add_test(tc, listen_copies_the_config_it_is_lent);
+        tcase_add_test(tc, listen_that_fails_anywhere_leaves_nothing);
         /* The way that already worked must keep working. */
         tcase_add_test(tc, listen_on_port_zero_picks_a_free_port);
         tcase_add_test(tc, listen_with_empty_host_uses_loopback);

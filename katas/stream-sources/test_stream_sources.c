@@ -666,6 +666,36 @@ KATA_TEST(http_stream_serves_the_source_the_pool_has_now)
         free_manager();
 }
 
+/* Whatever fails inside a mount (the allocation-failure sweep fails each call in turn), its result is true: 0
+ * with a stream that serves, or an error and the caller's variable left alone. Nothing is asserted between
+ * the call and the use of its result: under the sweep a failed assertion is expected, so a 0 without a
+ * stream must show as what it is to a caller, a crash. */
+KATA_TEST(http_stream_mount_result_is_true_whatever_fails)
+{
+        struct fake_clock clock;
+        struct source_manager *manager = new_manager(SOURCE_LIVE, &clock);
+        const char *url = "rtmp://localhost/live/mounted";
+        struct source *publisher = fetch_or_create(manager, url);
+        struct http_stream *stream = NULL;
+        struct http_response response = { 0 };
+        int r;
+
+        ck_assert_int_eq(source_on_publish(publisher), 0);
+        r = http_stream_mount(manager, url, &stream);
+        if (r == 0) {
+                http_stream_serve(stream, &response);
+                stream = http_stream_free(stream);
+        }
+        source_on_unpublish(publisher);
+        source_unref(publisher);
+        free_manager();
+        if (r == 0)
+                ck_assert_int_eq(response.status, 200);
+        else
+                ck_assert_msg(r == -ENOMEM && !stream, "http_stream_mount() returned %d and set the stream to %p", r,
+                              (void *) stream);
+}
+
 /* ---- churn: many streams come and go, and the pools must give their memory back ---- */
 
 /* One stream's life: a publisher and a player come and go (and, for Live, an HTTP player). True when all
@@ -802,6 +832,7 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, one_sweep_erases_thousands_of_dead_sources);
         tcase_add_test(tc, publisher_holding_its_source_keeps_it_alive_across_a_sweep);
         tcase_add_test(tc, http_stream_serves_the_source_the_pool_has_now);
+        tcase_add_test(tc, http_stream_mount_result_is_true_whatever_fails);
         /* The leak: growth while running. */
         tcase_add_test(tc, live_pool_gives_back_the_memory_of_2000_streams);
         tcase_add_test(tc, srt_pool_gives_back_the_memory_of_2000_streams);
