@@ -10,6 +10,7 @@
  *   media lost for more than 5 s     the session INVITEs again
  *   no media 60 s after an INVITE    INVITE again; the 5th such timeout ends the session
  *   BYE, or REGISTER with expires 0  the session ends, and ends its SIP and media connections
+ *   REGISTER with a malformed id     ends that SIP connection, unanswered: an id is 20 digits, then NUL
  *
  * Sessions and connections each run their cycle under an executor (executor.h) and live in the resource
  * manager (resource_manager.h), which frees them once their cycle is over.

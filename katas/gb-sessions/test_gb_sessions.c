@@ -876,6 +876,92 @@ KATA_TEST(sip_connection_serves_one_device)
         stop_the_server(&world, "a session that timed out without its SIP connection");
 }
 
+/* Sends a REGISTER whose device id field holds id as it is, terminated or not. */
+static int device_send_register_with_id(struct transport *transport, const char id[GB_DEVICE_ID_MAX])
+{
+        struct gb_message message = { .type = GB_MSG_REGISTER, .expires = 3600 };
+
+        memcpy(message.device_id, id, sizeof message.device_id);
+        return transport_device_send(transport, &message);
+}
+
+/* Connects a SIP connection that sends message, runs a round, and checks that the server refused it: the
+ * connection is ended with no answer, and no session was made. */
+static void assert_register_refused(struct world *world, const struct gb_message *message)
+{
+        _cleanup_sptr_ struct transport *transport = transport_new();
+        struct gb_message reply;
+
+        ck_assert_ptr_nonnull(transport);
+        ck_assert_int_eq(gb_listener_accept_sip(world->listener, transport), 0);
+        ck_assert_int_eq(transport_device_send(transport, message), 0);
+        run_for(world, NULL, ROUND_MS);
+        ck_assert(transport_closed_by_server(transport));
+        ck_assert_int_eq(transport_device_receive(transport, &reply), -EPIPE); /* no REGISTER_OK */
+        ck_assert_uint_eq(resource_manager_size(world->manager), 0);
+}
+
+/*
+ * The device id comes from the device: a hostile or broken one can send anything. A GB28181 device id is 20
+ * digits, and the field holds them and their terminating NUL; a REGISTER whose id is anything else is
+ * refused. The first one fills the whole message with digits, so its id has no NUL: code that reads it as a
+ * string runs off the end of the message.
+ */
+KATA_TEST(register_with_a_malformed_device_id_is_refused)
+{
+        static const char *const malformed[] = {
+                "",                     /* empty */
+                "3402000000132000001",  /* 19 digits */
+                "340200000013200000x1", /* not a digit */
+        };
+        struct world world;
+        struct device device;
+        struct gb_message unterminated;
+        struct gb_session *session;
+        char id[GB_DEVICE_ID_MAX];
+
+        world_init(&world);
+        memset(&unterminated, '3', sizeof unterminated);
+        unterminated.type = GB_MSG_REGISTER;
+        assert_register_refused(&world, &unterminated);
+        for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+                struct gb_message message = { .type = GB_MSG_REGISTER, .expires = 3600 };
+
+                snprintf(message.device_id, sizeof message.device_id, "%s", malformed[i]);
+                assert_register_refused(&world, &message);
+        }
+
+        /* A registered device sends one: its SIP connection ends, as if the device had hung up, and its
+         * session streams on until the device comes back on a new connection and leaves. */
+        device_init(&device, 11);
+        device_start_streaming(&world, &device);
+        session = gb_session_find(world.manager, device.id);
+        ck_assert_ptr_nonnull(session);
+        memset(id, '3', sizeof id);
+        ck_assert_int_eq(device_send_register_with_id(device.sip, id), 0);
+        ck_assert_int_eq(device_send_packs(&device, 2), 0);
+        run_for(&world, &device, 1000);
+        ck_assert(transport_closed_by_server(device.sip));
+        ck_assert_uint_eq(device.register_oks, 1);
+        ck_assert_ptr_eq(gb_session_find(world.manager, device.id), session);
+        ck_assert_int_eq(gb_session_state(session), GB_SESSION_ESTABLISHED);
+        ck_assert_uint_eq(gb_session_packs(session), 12);
+
+        device.sip = sptr_unref(device.sip);
+        device.register_oks = 0;
+        ck_assert_int_eq(device_connect_sip(&world, &device), 0);
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_REGISTER, 3600), 0);
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_BYE, 0), 0);
+        run_streaming(&world, &device, 1000);
+        ck_assert_uint_eq(device.register_oks, 1);
+        ck_assert_uint_eq(device.bye_oks, 1);
+        ck_assert_uint_eq(world.ended[GB_END_BYE], 1);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+
+        device_fini(&device);
+        world_fini(&world);
+}
+
 /* The listener's configuration replaces the defaults, and a NULL callback is allowed. */
 KATA_TEST(configured_waits_replace_the_defaults)
 {
@@ -1127,6 +1213,7 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, ending_session_ends_its_idle_media_connection);
         tcase_add_test(tc, new_media_connection_ends_the_old_one);
         tcase_add_test(tc, sip_connection_serves_one_device);
+        tcase_add_test(tc, register_with_a_malformed_device_id_is_refused);
         tcase_add_test(tc, configured_waits_replace_the_defaults);
         tcase_add_test(tc, repeated_connecting_timeouts_end_the_session);
         tcase_add_test(tc, media_for_an_unknown_stream_is_dropped);

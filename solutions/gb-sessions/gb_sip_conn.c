@@ -57,12 +57,25 @@ static int bind_session(struct gb_sip_conn *sip)
         return 0;
 }
 
+/* A GB28181 device id: exactly GB_DEVICE_ID_MAX - 1 decimal digits, then the NUL that ends them. */
+static bool device_id_is_valid(const char id[GB_DEVICE_ID_MAX])
+{
+        for (size_t i = 0; i < GB_DEVICE_ID_MAX - 1; i++)
+                if (id[i] < '0' || id[i] > '9')
+                        return false;
+        return id[GB_DEVICE_ID_MAX - 1] == '\0';
+}
+
 static int on_message(struct gb_sip_conn *sip, const struct gb_message *message)
 {
         int r;
 
         switch (message->type) {
         case GB_MSG_REGISTER:
+                /* The id comes from the device: check it before reading it as a string. A malformed one
+                 * ends the connection; a session bound to it keeps it, as when the device hangs up. */
+                if (!device_id_is_valid(message->device_id))
+                        return -EBADMSG;
                 if (!sip->device_id[0])
                         snprintf(sip->device_id, sizeof sip->device_id, "%s", message->device_id);
                 else if (strcmp(sip->device_id, message->device_id) != 0)
