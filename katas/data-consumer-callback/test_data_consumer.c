@@ -903,6 +903,17 @@ KATA_TEST(set_subchannels_rejects_too_many)
         setup_free(&setup);
 }
 
+/* The send buffer's size is the caller's: one too big to make gives NULL, as the header says, not a buffer
+ * whose size wrapped around to 0 bytes and that the first send writes past. */
+KATA_TEST(sctp_transport_refuses_a_send_buffer_too_big_to_make)
+{
+        struct transport *transport = sctp_transport_new(SIZE_MAX);
+        bool made = transport != NULL;
+
+        ck_assert_ptr_null(transport_free(transport));
+        ck_assert_msg(!made, "sctp_transport_new(SIZE_MAX) made a transport: its buffer size overflowed");
+}
+
 KATA_TEST(free_functions_accept_null)
 {
         ck_assert_ptr_null(data_consumer_free(NULL));
@@ -1053,5 +1064,6 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, request_answered_twice_aborts);
         tcase_add_test(tc, consumer_is_active_only_when_everything_is_up);
         tcase_add_test(tc, set_subchannels_rejects_too_many);
+        tcase_add_test(tc, sctp_transport_refuses_a_send_buffer_too_big_to_make);
         tcase_add_test(tc, free_functions_accept_null);
 }

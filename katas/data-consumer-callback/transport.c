@@ -30,8 +30,12 @@ struct transport {
 
 struct transport *sctp_transport_new(size_t send_buffer_size)
 {
-        struct transport *transport = calloc(1, sizeof *transport);
+        struct transport *transport;
 
+        /* The size is the caller's: the + 1 below must not wrap around to a buffer of 0 bytes. */
+        if (send_buffer_size == SIZE_MAX)
+                return NULL;
+        transport = calloc(1, sizeof *transport);
         if (!transport)
                 return NULL;
         /* +1: malloc(0) may return NULL, and a zero-sized buffer is a legal (always full) one. */

@@ -30,7 +30,8 @@ typedef void (*direct_transport_message_fn)(void *userdata, const uint8_t *msg, 
 struct transport;
 
 /* Makes an SCTP transport whose send buffer holds send_buffer_size bytes; it starts disconnected, with no
- * SCTP association. Returns it (transfer full), or NULL when out of memory. */
+ * SCTP association. Returns it (transfer full), or NULL when out of memory or when send_buffer_size is
+ * SIZE_MAX (too big to make). */
 struct transport *sctp_transport_new(size_t send_buffer_size);
 
 /* Makes a direct transport that calls on_message(userdata, ...) for each message (NULL: nobody listens).
