@@ -33,6 +33,7 @@ esac
 # frame) are answered at once by a stand-in that knows nothing, and the sanitizers do not symbolize. The
 # verdict is the same; the logs show fewer lines.
 variant_quick_stacks() {
+        # shellcheck disable=SC2154 # root: set by the script that sources this file
         mkdir -p "$root/build/variants/bin"
         printf '#!/bin/sh\necho "??"\necho "??:0"\n' >"$root/build/variants/bin/addr2line"
         chmod +x "$root/build/variants/bin/addr2line"
@@ -74,7 +75,7 @@ variant_first_run() {
         rm -rf "$vr_out"
         mkdir -p "$vr_out"
         KATA_DETECTOR=asan CK_FORK=no CK_VERBOSITY=normal KATA_TEST_TIMEOUT=5 CK_DEFAULT_TIMEOUT=7 \
-                KATA_RECORDS_FILE="$vr_out/results.rec" KATA_TAP_FILE="$vr_out/results.tap" KATA_XML_FILE= \
+                KATA_RECORDS_FILE="$vr_out/results.rec" KATA_TAP_FILE="$vr_out/results.tap" KATA_XML_FILE='' \
                 ASAN_OPTIONS="$(asan_options):symbolize=0" LSAN_OPTIONS=leak_check_at_exit=0 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
                 timeout -k 5 120 "$vr_bin" >"$vr_out/check.out" 2>"$vr_out/stderr.out"
