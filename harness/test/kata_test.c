@@ -406,6 +406,15 @@ static void fail_at(const char *file, int line, const char *fmt, ...)
         _ck_assert_failed(file, line, NULL, "%s", message);
 }
 
+/* The record of a failed assertion; tabs and newlines in its message become spaces (one record, one line). */
+static void record_assert(const char *key, const char *file, int line, char *message)
+{
+        for (char *c = message; *c; c++)
+                if (*c == '\t' || *c == '\n')
+                        *c = ' ';
+        record("assert\t%s\tat=%s:%d\tmessage=%s", key, file, line, message);
+}
+
 /* A failed assertion of the harness's own (kata_assert_aborts): recorded like the test file's, then failed. */
 static void fail_assert_at(const char *file, int line, const char *fmt, ...) __attribute__((__format__(__printf__, 3, 4)));
 static void fail_assert_at(const char *file, int line, const char *fmt, ...)
@@ -416,11 +425,8 @@ static void fail_assert_at(const char *file, int line, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(message, sizeof message, fmt, ap);
         va_end(ap);
-        for (char *c = message; *c; c++)
-                if (*c == '\t' || *c == '\n')
-                        *c = ' ';
         if (running_test)
-                record("assert\t%s\tat=%s:%d\tmessage=%s", running_test, file, line, message);
+                record_assert(running_test, file, line, message);
         fail_at(file, line, "%s", message);
 }
 
@@ -614,11 +620,8 @@ void kata_assert_failed(const char *file, int line, const char *expr, const char
                 const char *key = running_test;
                 bool injected = kata_calls_injected();
 
-                for (char *c = text; *c; c++)
-                        if (*c == '\t' || *c == '\n')
-                                *c = ' ';
                 leave_test();
-                record("assert\t%s\tat=%s:%d\tmessage=%s", key, file, line, text);
+                record_assert(key, file, line, text);
                 if (injected && __lsan_do_recoverable_leak_check && __lsan_do_recoverable_leak_check())
                         record("leak\t%s\tbytes=0\tblocks=0", key);
                 if (detector == KATA_DETECTOR_ASAN)
