@@ -199,7 +199,7 @@ static void tcp_conn_destroy(void *object)
 
 int rtc_server_accept_tcp(struct rtc_server *server, struct transport *transport)
 {
-        _cleanup_sptr_ struct rtc_tcp_conn *conn = sptr_new(sizeof *conn, tcp_conn_destroy);
+        _cleanup_sptr_ struct rtc_tcp_conn *conn = sptr_new_of(struct rtc_tcp_conn, tcp_conn_destroy);
 
         if (!conn)
                 return -ENOMEM;

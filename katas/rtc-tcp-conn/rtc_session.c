@@ -81,7 +81,7 @@ static const struct executor_handler session_handler = {
 
 int rtc_server_create_session(struct rtc_server *server, const char *username)
 {
-        _cleanup_sptr_ struct rtc_session *session = sptr_new(sizeof *session, session_destroy);
+        _cleanup_sptr_ struct rtc_session *session = sptr_new_of(struct rtc_session, session_destroy);
         int r;
 
         if (!session)

@@ -327,7 +327,7 @@ static void probe_destroy(void *object)
 
 static struct probe *probe_new(unsigned *destroyed)
 {
-        struct probe *probe = sptr_new(sizeof *probe, probe_destroy);
+        struct probe *probe = sptr_new_of(struct probe, probe_destroy);
 
         ck_assert_ptr_nonnull(probe);
         probe->destroyed = destroyed;

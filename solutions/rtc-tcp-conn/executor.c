@@ -64,7 +64,7 @@ struct executor *executor_start(struct event_loop *loop, void *object, const str
                 loop->running = running;
                 loop->capacity = capacity;
         }
-        executor = sptr_new(sizeof *executor, executor_destroy);
+        executor = sptr_new_of(struct executor, executor_destroy);
         if (!executor)
                 return NULL;
         *executor = (struct executor){ .loop = loop, .object = sptr_ref(object), .handler = handler };

@@ -21,7 +21,7 @@ struct transport {
 
 struct transport *transport_new(void)
 {
-        return sptr_new(sizeof(struct transport), NULL);
+        return sptr_new_of(struct transport, NULL);
 }
 
 static void put(struct stream *stream, const uint8_t *data, size_t size)
