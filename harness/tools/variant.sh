@@ -10,8 +10,9 @@
 # Judging, cheapest first (VARIANT_PLAN, for measuring; the default is "native"):
 #   native    1. the tests natively, on the sweep's build (the solution's plain objects linked with the
 #                AddressSanitizer runtime: LeakSanitizer, held bytes, bad frees and closes, descriptors),
-#                then, if they pass, the allocation-failure sweep on that same binary: exactly the sweep
-#                that 'make check' runs;
+#                then, if they pass, the allocation-failure sweep on that same binary: the sweep that
+#                'make check' runs, except that it stops at a point that takes the tests down (--first)
+#                instead of running every point again, one child each, to name it;
 #             2. if all that is green: 'make check' under Valgrind without the sweep (SWEEP=no), so that
 #                what only Valgrind sees (a read of freed or uninitialised memory) is seen.
 #             Green only if both are: the same verdict as 'make check' (tests under Valgrind, then the sweep).
@@ -135,7 +136,7 @@ variant_judge() {
                 return
         fi
         # 2. The allocation-failure sweep, on the same binary.
-        KATA="$vj_kata" SIDE="$vj_side" ROOT="$root" "$root/harness/tools/sweep" --quiet "$vj_bin" "$vj_build/sweep-run" \
+        KATA="$vj_kata" SIDE="$vj_side" ROOT="$root" "$root/harness/tools/sweep" --quiet --first "$vj_bin" "$vj_build/sweep-run" \
                 >>"$vj_log" 2>&1
         case $? in
         0) ;;
