@@ -16,6 +16,7 @@
  *   growth  TEST  bytes=N  baseline=N  at=FILE:LINE  what=TEXT   kata_assert_heap_at_baseline() failed
  *   released TEST held=N  at=FILE:LINE  what=TEXT                 kata_assert_released() failed
  *   assert  TEST  at=FILE:LINE  message=TEXT   a failed assertion of the test (behaviour)
+ *   errpath TEST  at=FILE:LINE  message=TEXT   kata_assert_error_path() failed: the sweep counts it
  *   hang    TEST  seconds=N                     the body ran past its time limit
  *   crash   TEST  signal=N                      the body died of a signal
  *   end     TEST                                the body returned and was measured
@@ -264,6 +265,26 @@ static void on_free(const volatile void *ptr)
                 }
 }
 
+/*
+ * LeakSanitizer scans the stack from the deepest frame of its own search up, and the slots of those frames
+ * keep what the calls that returned before them left there: a pointer to a block that the code under test
+ * lost, left by the very call that lost it, makes that block look reachable. Seen on the sweep's path, where
+ * the search runs right after the test's failed call. So the search runs over a cleared stack.
+ */
+static __attribute__((__noinline__, __no_sanitize_address__)) void clear_stack_below(void)
+{
+        char area[32 * 1024];
+
+        memset(area, 0, sizeof area);
+        __asm__ __volatile__("" : : "r"(area) : "memory");
+}
+
+static __attribute__((__noinline__)) bool lost_blocks_found(void)
+{
+        clear_stack_below();
+        return __lsan_do_recoverable_leak_check() != 0;
+}
+
 /* After a test's leak check: the blocks it left are known and reported; LeakSanitizer must not report them
  * again for the next test of the same process. */
 static void forget_live_blocks(void)
@@ -494,7 +515,7 @@ static void check_memory(const char *name, const struct measure *before, char *s
         }
         case KATA_DETECTOR_ASAN: {
                 unsigned long live_bytes, live_blocks;
-                bool lost = __lsan_do_recoverable_leak_check();
+                bool lost = lost_blocks_found();
 
                 record_live_blocks(name, &live_bytes, &live_blocks);
                 if (tracking_overflowed) {
@@ -605,24 +626,29 @@ void kata_assert_failed(const char *file, int line, const char *expr, const char
         __attribute__((__noreturn__));
 void kata_assert_failed(const char *file, int line, const char *expr, const char *msg, ...)
 {
-        char text[1024];
+        /* Static, and the argument registers' save area cleared: the leak search below scans this frame, and
+         * the slots that no argument filled hold what the calls before this one left (clear_stack_below). */
+        static char text[1024];
+        va_list ap;
 
-        if (msg) {
-                va_list ap;
-
-                va_start(ap, msg);
+        va_start(ap, msg);
+        if (msg)
                 vsnprintf(text, sizeof text, msg, ap);
-                va_end(ap);
-        } else {
+        else
                 snprintf(text, sizeof text, "%s", expr);
-        }
+        va_end(ap);
+#ifdef __x86_64__
+        va_start(ap, msg);
+        memset(ap[0].reg_save_area, 0, 6 * sizeof(long) + 8 * 16); /* rdi..r9, xmm0..xmm7 */
+        va_end(ap);
+#endif
         if (running_test) {
                 const char *key = running_test;
                 bool injected = kata_calls_injected();
 
                 leave_test();
                 record_assert(key, file, line, text);
-                if (injected && __lsan_do_recoverable_leak_check && __lsan_do_recoverable_leak_check())
+                if (injected && __lsan_do_recoverable_leak_check && lost_blocks_found())
                         record("leak\t%s\tbytes=0\tblocks=0", key);
                 if (detector == KATA_DETECTOR_ASAN)
                         forget_live_blocks();
@@ -771,6 +797,29 @@ void kata_assert_released_at(const char *file, int line, long now, long before, 
         if (!*released_problem)
                 snprintf(released_problem, sizeof released_problem, "%ld %s still held (%ld live, %ld before)",
                          now - before, what, now, before);
+}
+
+bool kata_call_failed(void)
+{
+        return kata_calls_injected();
+}
+
+void kata_assert_error_path_at(const char *file, int line, bool ok, const char *fmt, ...)
+{
+        char message[512];
+        va_list ap;
+
+        if (ok)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof message, fmt, ap);
+        va_end(ap);
+        for (char *c = message; *c; c++)
+                if (*c == '\t' || *c == '\n')
+                        *c = ' ';
+        if (running_test)
+                record("errpath\t%s\tat=%s:%d\tmessage=%s", running_test, file, line, message);
+        fail_at(file, line, "on the error path: %s", message);
 }
 
 #ifdef KATA_COVERAGE

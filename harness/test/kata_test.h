@@ -108,6 +108,25 @@ void kata_assert_heap_at_baseline_at(const char *file, int line, const struct ka
 void kata_assert_released_at(const char *file, int line, long now, long before, const char *fmt, ...)
         __attribute__((__format__(__printf__, 5, 6)));
 
+/*
+ * What a call must still do when an allocation or a descriptor call inside it fails. The allocation-failure
+ * sweep runs each test again once per such call of the code under test, with that call failing, and excuses
+ * a failed ck_assert there (a test that wanted success got an error). It does not excuse this one: use it for
+ * what the error path itself must get right (report the error, keep nothing). kata_call_failed() is true once
+ * the sweep has failed a call in this test (never outside the sweep).
+ *
+ *   bool failed = kata_call_failed();
+ *   r = gb_listener_accept_sip(listener, transport);
+ *   if (!failed && kata_call_failed())
+ *           kata_assert_error_path(r == -ENOMEM, "gb_listener_accept_sip() out of memory returned %d", r);
+ *
+ * fails with "on the error path: gb_listener_accept_sip() out of memory returned 0".
+ */
+bool kata_call_failed(void);
+#define kata_assert_error_path(cond, ...) kata_assert_error_path_at(__FILE__, __LINE__, !!(cond), __VA_ARGS__)
+void kata_assert_error_path_at(const char *file, int line, bool ok, const char *fmt, ...)
+        __attribute__((__format__(__printf__, 4, 5)));
+
 /* Open file descriptors of this process (Valgrind's own excluded). */
 unsigned kata_count_open_fds(void);
 

@@ -91,7 +91,7 @@ variant_first_run() {
         END {
                 if (rc == 4 || rc == 124 || rc == 137 || rc > 128 || ("crash" in kind) || ("hang" in kind)) print "crashed"
                 else if (("memerr" in kind) || ("misuse" in kind)) print "red-memory-error"
-                else if ("assert" in kind) print "red-behaviour"
+                else if (("assert" in kind) || ("errpath" in kind)) print "red-behaviour"
                 else if (("leak" in kind) || ("held" in kind) || ("fd" in kind) || ("growth" in kind) || ("released" in kind)) print "red-leak"
                 else print "failed-" rc
         }' "$vr_out/results.rec" "$vr_out/stderr.out" 2>/dev/null || echo "failed-$vr_rc"

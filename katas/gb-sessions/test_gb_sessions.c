@@ -17,6 +17,10 @@
  * freeing the manager's zombies as a behaviour failure: they stay counted in the manager. The wrong fixes
  * in wrong-fixes/ each fail some of these tests.
  *
+ * Error paths: the allocation-failure sweep (make check, once the tests pass) runs each test again with one
+ * allocation failing; a failed ck_assert is expected there. What a failing accept or REGISTER must still do
+ * (say so, keep nothing) is checked with kata_assert_error_path(), which the sweep counts.
+ *
  * The test plays the devices: it holds one end of each transport, sends SIP messages and PS packs, and
  * reads what the server answers. Time is a variable: run_for() advances it 100 ms per round.
  */
@@ -218,12 +222,38 @@ static int device_send(struct transport *transport, const struct device *device,
         return transport_device_send(transport, &message);
 }
 
+/* The objects alive but the manager's zombies (which its next round frees). */
+static long live_but_zombies(const struct world *world)
+{
+        return (long) sptr_live_count() - (long) resource_manager_zombies(world->manager);
+}
+
+/*
+ * An accept that runs out of memory (the allocation-failure sweep fails each call it makes, in turn) says so
+ * and keeps nothing of the connection it could not make, but a zombie that the next round frees: checked
+ * when a call failed inside `what`, and counted by the sweep (kata_assert_error_path).
+ */
+static int accept_checked(struct world *world, struct transport *transport,
+                          int (*accept)(struct gb_listener *, struct transport *), const char *what)
+{
+        bool failed = kata_call_failed();
+        long live = live_but_zombies(world);
+        int r = accept(world->listener, transport);
+
+        if (failed || !kata_call_failed())
+                return r;
+        kata_assert_error_path(r == -ENOMEM, "%s returned %d when out of memory, not -ENOMEM", what, r);
+        kata_assert_error_path(live_but_zombies(world) == live, "%s out of memory left %ld objects alive",
+                               what, live_but_zombies(world) - live);
+        return r;
+}
+
 static int device_connect_sip(struct world *world, struct device *device)
 {
         device->sip = transport_new();
         if (!device->sip)
                 return -ENOMEM;
-        return gb_listener_accept_sip(world->listener, device->sip);
+        return accept_checked(world, device->sip, gb_listener_accept_sip, "gb_listener_accept_sip()");
 }
 
 static int device_connect_media(struct world *world, struct device *device)
@@ -231,7 +261,7 @@ static int device_connect_media(struct world *world, struct device *device)
         device->media = transport_new();
         if (!device->media)
                 return -ENOMEM;
-        return gb_listener_accept_media(world->listener, device->media);
+        return accept_checked(world, device->media, gb_listener_accept_media, "gb_listener_accept_media()");
 }
 
 /* n PS packs on the device's media connection: 0, or what the first failed send said. */
@@ -255,9 +285,24 @@ static void device_lose_media(struct device *device)
 /* REGISTER, wait for the INVITE, answer it, connect the media and stream: the device is established. */
 static void device_start_streaming(struct world *world, struct device *device)
 {
+        bool failed;
+
         ck_assert_int_eq(device_connect_sip(world, device), 0);
+        failed = kata_call_failed();
         ck_assert_int_eq(device_send(device->sip, device, GB_MSG_REGISTER, 3600), 0);
         run_for(world, device, 1000);
+        if (!failed && kata_call_failed()) {
+                /* Out of memory for the device's session: the REGISTER is refused (the connection ends, the
+                 * device registers again later), and nothing of it stays in the server. */
+                kata_assert_error_path(device->register_oks == 0 && transport_closed_by_server(device->sip),
+                                       "a REGISTER whose session could not be made got %u REGISTER OK and its "
+                                       "connection %s", device->register_oks,
+                                       transport_closed_by_server(device->sip) ? "ended" : "open");
+                kata_assert_error_path(!gb_session_find(world->manager, device->id),
+                                       "a session that could not start is still found by its device id");
+                kata_assert_error_path(sptr_count(device->sip) == 1,
+                                       "the server still holds the refused SIP connection");
+        }
         ck_assert_uint_eq(device->register_oks, 1);
         ck_assert_uint_eq(device->invites, 1);
 
@@ -350,9 +395,17 @@ KATA_TEST(manager_finds_resources_until_they_are_removed)
         struct probe *a = probe_new(&destroyed), *b = probe_new(&destroyed), *c = probe_new(&destroyed);
         _cleanup_sptr_ struct probe *stranger = probe_new(&destroyed);
         char long_id[RESOURCE_ID_MAX + 1];
+        bool failed;
+        int r;
 
         ck_assert_ptr_nonnull(manager);
-        ck_assert_int_eq(resource_manager_add_with_fast_id(manager, 340200001, b), 0);
+        failed = kata_call_failed();
+        r = resource_manager_add_with_fast_id(manager, 340200001, b);
+        if (!failed && kata_call_failed())
+                kata_assert_error_path(r == -ENOMEM && resource_manager_size(manager) == 0,
+                                       "add_with_fast_id() out of memory returned %d and holds %zu resources", r,
+                                       resource_manager_size(manager));
+        ck_assert_int_eq(r, 0);
         ck_assert_int_eq(resource_manager_add_with_id(manager, "34020000001320000001", a), 0);
         ck_assert_int_eq(resource_manager_add(manager, c), 0);
         ck_assert_int_eq(resource_manager_add(manager, c), 0);
