@@ -17,6 +17,10 @@
  * records one), so the freed memory still holds what it held. Keep it so when adding tests: assert after
  * run_for(), never inside it.
  *
+ * Error paths: the allocation-failure sweep (make check, once the tests pass) runs each test again with one
+ * allocation failing; a failed ck_assert is expected there. What a failing offer or accept must still do (say
+ * so, keep nothing) is checked with kata_assert_error_path(), which the sweep counts.
+ *
  * The test plays the browsers: it holds one end of each TCP transport, sends STUN, DTLS and RTP, and reads
  * what the server sends back. Time is a variable: run_for() advances it ROUND_MS per round.
  */
@@ -131,17 +135,46 @@ static void peer_fini(struct world *world, struct peer *peer)
                         world->peers[i] = world->peers[--world->n_peers];
 }
 
-/* The HTTP API's offer and answer, then the TCP connection to the WebRTC port. */
+/* The objects alive but the manager's zombies (which its next round frees). */
+static long live_but_zombies(const struct world *world)
+{
+        return (long) sptr_live_count() - (long) resource_manager_zombies(world->manager);
+}
+
+/*
+ * The HTTP API's offer and answer, then the TCP connection to the WebRTC port. When a call fails inside either
+ * (the allocation-failure sweep fails each, in turn), it says so and keeps nothing of what it could not make
+ * but a zombie that the next round frees; kata_assert_error_path(), because the sweep counts it.
+ */
 static int peer_connect(struct world *world, struct peer *peer)
 {
+        bool failed = kata_call_failed();
+        long live = live_but_zombies(world);
         int r = rtc_server_create_session(world->server, peer->username);
 
+        if (!failed && kata_call_failed()) {
+                kata_assert_error_path(r == -ENOMEM, "rtc_server_create_session() returned %d when out of memory, "
+                                       "not -ENOMEM", r);
+                kata_assert_error_path(!rtc_session_find(world->manager, peer->username),
+                                       "a session that could not start is still found by its username");
+                kata_assert_error_path(live_but_zombies(world) == live, "rtc_server_create_session() out of "
+                                       "memory left %ld objects alive", live_but_zombies(world) - live);
+        }
         if (r < 0)
                 return r;
         peer->tcp = transport_new();
         if (!peer->tcp)
                 return -ENOMEM;
-        return rtc_server_accept_tcp(world->server, peer->tcp);
+        failed = kata_call_failed();
+        live = live_but_zombies(world);
+        r = rtc_server_accept_tcp(world->server, peer->tcp);
+        if (!failed && kata_call_failed()) {
+                kata_assert_error_path(r == -ENOMEM, "rtc_server_accept_tcp() returned %d when out of memory, "
+                                       "not -ENOMEM", r);
+                kata_assert_error_path(live_but_zombies(world) == live, "rtc_server_accept_tcp() out of memory "
+                                       "left %ld objects alive", live_but_zombies(world) - live);
+        }
+        return r;
 }
 
 static int peer_send(struct peer *peer, const void *packet, size_t size)
