@@ -266,22 +266,30 @@ static void on_free(const volatile void *ptr)
 }
 
 /*
- * LeakSanitizer scans the stack from the deepest frame of its own search up, and the slots of those frames
- * keep what the calls that returned before them left there: a pointer to a block that the code under test
- * lost, left by the very call that lost it, makes that block look reachable. Seen on the sweep's path, where
- * the search runs right after the test's failed call. So the search runs over a cleared stack.
+ * LeakSanitizer scans the stack from the deepest frame of its search up, and a frame keeps in the slots it
+ * has not written (padding, a buffer not filled, a variadic function's register save area) what the calls
+ * that returned before left there: a pointer to a block that the code under test lost, left by the very call
+ * that lost it, makes that block look reachable (seen on the sweep's assertion path). So a search runs over
+ * a cleared stack: the area below this function, and on x86-64 every frame between it and `top` (NULL: none),
+ * which the caller must then never return to. Volatile stores, not memset(): ASan would check the range.
  */
-static __attribute__((__noinline__, __no_sanitize_address__)) void clear_stack_below(void)
+static __attribute__((__noinline__, __no_sanitize_address__)) void clear_stack(char *top)
 {
-        char area[32 * 1024];
+        volatile long area[4096];
 
-        memset(area, 0, sizeof area);
-        __asm__ __volatile__("" : : "r"(area) : "memory");
+        for (size_t i = 0; i < sizeof area / sizeof area[0]; i++)
+                area[i] = 0;
+#ifdef __x86_64__
+        for (volatile long *p = (long *) ((char *) __builtin_frame_address(0) + 2 * sizeof(void *)); top && (char *) p < top; p++)
+                *p = 0;
+#else
+        (void) top;
+#endif
 }
 
 static __attribute__((__noinline__)) bool lost_blocks_found(void)
 {
-        clear_stack_below();
+        clear_stack(NULL);
         return __lsan_do_recoverable_leak_check() != 0;
 }
 
@@ -616,6 +624,25 @@ void kata_add_test(TCase *tc, const TTest *test)
         _tcase_add_test(tc, test, 0, 0, 0, points > 0 ? points : 1);
 }
 
+/* kata_assert_failed() on the sweep's path: what it hands to fail_after_search(), kept out of the stack that
+ * fail_after_search() clears. */
+static char failed_text[1024];
+static struct {
+        const char *file, *key;
+        int line;
+        char *top;
+} failed_at;
+
+static __attribute__((__noinline__, __noreturn__)) void fail_after_search(void)
+{
+        clear_stack(failed_at.top); /* from here on, no frame below the test's is returned to */
+        if (lost_blocks_found())
+                record("leak\t%s\tbytes=0\tblocks=0", failed_at.key);
+        if (detector == KATA_DETECTOR_ASAN)
+                forget_live_blocks();
+        _ck_assert_failed(failed_at.file, failed_at.line, failed_text, NULL);
+}
+
 /*
  * Every failed assertion of a test file comes here first: harness/kata.mk renames the test objects' calls to
  * Check's _ck_assert_failed() to this function. It records the failure (the report reads the record, not
@@ -626,34 +653,32 @@ void kata_assert_failed(const char *file, int line, const char *expr, const char
         __attribute__((__noreturn__));
 void kata_assert_failed(const char *file, int line, const char *expr, const char *msg, ...)
 {
-        /* Static, and the argument registers' save area cleared: the leak search below scans this frame, and
-         * the slots that no argument filled hold what the calls before this one left (clear_stack_below). */
-        static char text[1024];
         va_list ap;
 
         va_start(ap, msg);
         if (msg)
-                vsnprintf(text, sizeof text, msg, ap);
+                vsnprintf(failed_text, sizeof failed_text, msg, ap);
         else
-                snprintf(text, sizeof text, "%s", expr);
+                snprintf(failed_text, sizeof failed_text, "%s", expr);
         va_end(ap);
-#ifdef __x86_64__
-        va_start(ap, msg);
-        memset(ap[0].reg_save_area, 0, 6 * sizeof(long) + 8 * 16); /* rdi..r9, xmm0..xmm7 */
-        va_end(ap);
-#endif
         if (running_test) {
                 const char *key = running_test;
                 bool injected = kata_calls_injected();
 
                 leave_test();
-                record_assert(key, file, line, text);
-                if (injected && __lsan_do_recoverable_leak_check && lost_blocks_found())
-                        record("leak\t%s\tbytes=0\tblocks=0", key);
+                record_assert(key, file, line, failed_text);
+                if (injected && __lsan_do_recoverable_leak_check) {
+                        /* Everything below the frame that called us (the test's) is cleared, ours included. */
+                        failed_at.file = file;
+                        failed_at.line = line;
+                        failed_at.key = key;
+                        failed_at.top = (char *) __builtin_frame_address(0) + 2 * sizeof(void *);
+                        fail_after_search();
+                }
                 if (detector == KATA_DETECTOR_ASAN)
                         forget_live_blocks();
         }
-        _ck_assert_failed(file, line, text, NULL);
+        _ck_assert_failed(file, line, failed_text, NULL);
 }
 
 /* A test that dies or hangs takes the whole run with it: say which test it was, in a record, first. */
