@@ -26,13 +26,9 @@ static void track_release(const void *object);
 #define track_release(object) ((void) 0)
 #endif
 
-/* Parenthesised: with SPTR_TRACK_REFS, sptr.h makes sptr_new() a macro that names its caller. */
-void *(sptr_new)(size_t size, sptr_destroy_fn destroy)
-{
-        return sptr_new_at_(size, destroy, NULL, 0, NULL);
-}
-
-void *sptr_new_at_(size_t size, sptr_destroy_fn destroy, const char *file, int line, const char *function)
+/* The body of sptr_new() and sptr_new_at_(), inlined in both: sptr_new() costs no more than before. */
+static inline __attribute__((__always_inline__)) void *new_object(size_t size, sptr_destroy_fn destroy,
+                                                                  const char *file, int line, const char *function)
 {
         struct sptr_header_ *header;
 
@@ -62,6 +58,17 @@ void *sptr_new_at_(size_t size, sptr_destroy_fn destroy, const char *file, int l
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+}
+
+/* Parenthesised: with SPTR_TRACK_REFS, sptr.h makes sptr_new() a macro that names its caller. */
+void *(sptr_new)(size_t size, sptr_destroy_fn destroy)
+{
+        return new_object(size, destroy, NULL, 0, NULL);
+}
+
+void *sptr_new_at_(size_t size, sptr_destroy_fn destroy, const char *file, int line, const char *function)
+{
+        return new_object(size, destroy, file, line, function);
 }
 
 #ifndef NDEBUG
