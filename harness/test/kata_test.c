@@ -167,12 +167,14 @@ static void record_object_refs(const struct sptr_track_object *o, unsigned long 
 
         for (unsigned i = 0, used = 0; i < o->hold_count && used < sizeof holds; i++)
                 used += (unsigned) snprintf(holds + used, sizeof holds - used, "%s%lu", i ? "," : "", o->holds[i]);
-        for (unsigned i = 0; i < o->ref_count; i++)
-                record("ref\t%s\tobject=%lu\tof=%lu\tmade=%s:%d\tmade_in=%s\tcount=%u\tholds=%s\top=%s\tat=%s:%d\tin=%s",
-                       (const char *) test, o->id, total, o->made.file ? o->made.file : "?", o->made.line,
-                       o->made.function ? o->made.function : "?", o->count, holds, o->refs[i].operation,
-                       o->refs[i].file ? o->refs[i].file : "?", o->refs[i].line,
-                       o->refs[i].function ? o->refs[i].function : "?");
+        for (unsigned i = 0; i < o->ref_count; i++) {
+                const struct sptr_track_site *at = &o->refs[i];
+
+                record("ref\t%s\tobject=%lu\tof=%lu\tmade=%s:%d\tmade_in=%s\tcount=%u\tholds=%s\top=%s\tat=%s:%d"
+                       "\tin=%s", (const char *) test, o->id, total, o->made.file ? o->made.file : "?", o->made.line,
+                       o->made.function ? o->made.function : "?", o->count, holds, at->operation,
+                       at->file ? at->file : "?", at->line, at->function ? at->function : "?");
+        }
 }
 
 static void record_outstanding_refs(const char *name)

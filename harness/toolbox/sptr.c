@@ -195,7 +195,7 @@ struct track_object {
 
 /* Everything lives in memory mapped with raw system calls: the harness renames the toolbox's mmap() and
  * malloc() to its own, which count (and fail, in the allocation-failure sweep) what the code under test
- * takes. */
+ * takes. syscall() is variadic: every argument is passed as a long, so that none has undefined upper bits. */
 static struct {
         atomic_flag lock;
         struct track_object *objects;
@@ -225,10 +225,11 @@ static bool track_grow(void **memory, unsigned *cap, size_t size, unsigned minim
         long result;
 
         if (!*memory)
-                result = syscall(SYS_mmap, NULL, (size_t) wanted * size, PROT_READ | PROT_WRITE,
-                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                result = syscall(SYS_mmap, NULL, (size_t) wanted * size, (long) (PROT_READ | PROT_WRITE),
+                                 (long) (MAP_PRIVATE | MAP_ANONYMOUS), -1L, 0L);
         else
-                result = syscall(SYS_mremap, *memory, (size_t) *cap * size, (size_t) wanted * size, MREMAP_MAYMOVE);
+                result = syscall(SYS_mremap, *memory, (size_t) *cap * size, (size_t) wanted * size,
+                                 (long) MREMAP_MAYMOVE);
         if (result == -1)
                 return false;
         *memory = (void *) result;
@@ -273,8 +274,8 @@ static bool track_table_room(void)
                 return true;
         if (track.objects_used + 1 > cap / 4)
                 cap *= 2;
-        result = syscall(SYS_mmap, NULL, (size_t) cap * sizeof *track.table, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        result = syscall(SYS_mmap, NULL, (size_t) cap * sizeof *track.table, (long) (PROT_READ | PROT_WRITE),
+                         (long) (MAP_PRIVATE | MAP_ANONYMOUS), -1L, 0L);
         if (result == -1)
                 return false;
         track.table = (unsigned *) result;
@@ -431,7 +432,8 @@ unsigned long sptr_track_mark(void)
 }
 
 unsigned long sptr_track_outstanding(unsigned long mark, unsigned limit,
-                                     void (*visit)(const struct sptr_track_object *object, unsigned long total, void *arg),
+                                     void (*visit)(const struct sptr_track_object *object, unsigned long total,
+                                                   void *arg),
                                      void *arg)
 {
         unsigned long total = 0, last_listed = 0;
@@ -490,7 +492,8 @@ unsigned long sptr_track_mark(void)
 }
 
 unsigned long sptr_track_outstanding(unsigned long mark, unsigned limit,
-                                     void (*visit)(const struct sptr_track_object *object, unsigned long total, void *arg),
+                                     void (*visit)(const struct sptr_track_object *object, unsigned long total,
+                                                   void *arg),
                                      void *arg)
 {
         (void) mark;
