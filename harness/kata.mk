@@ -62,7 +62,8 @@ CHECK_LIBS := $(filter-out -lm $(if $(filter /%,$(SUBUNIT_ARCHIVE)),-lsubunit),$
 	$(filter /%,$(SUBUNIT_ARCHIVE))
 
 # -gdwarf-4: Valgrind 3.19 cannot read the DWARF 5 that clang 14 writes.
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -gdwarf-4 -Wall -Wextra -Werror -MMD -MP \
+# SPTR_TRACK_REFS: the toolbox records where each live shared reference was taken, for the report (sptr.h).
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -DSPTR_TRACK_REFS -g -gdwarf-4 -Wall -Wextra -Werror -MMD -MP \
 	-fmacro-prefix-map=$(ROOT)/= -I$(HERE) -I$(HARNESS)/test -I$(TOOLBOX) -DKATA_NAME='"$(KATA)"' $(CHECK_CFLAGS)
 # -fPIC: the plain objects also make the shared library that the Valgrind run loads (see PREWARM below).
 CFLAGS_plain := -O0 -fPIC

@@ -14,6 +14,12 @@
  *   misuse  TEST  fd=N  what=TEXT  at=STACK     a close() that went wrong
  *   memerr  TEST  count=N                       Valgrind's count of memory errors in the body
  *   growth  TEST  bytes=N  baseline=N  at=FILE:LINE  what=TEXT   kata_assert_heap_at_baseline() failed
+ *   ref     TEST  object=N  of=N  made=FILE:LINE  made_in=FN  count=N  holds=N,...  op=OP  at=FILE:LINE  in=FN
+ *                                               an outstanding reference to a shared object (sptr) that the
+ *                                               body made and left alive: where it was taken (op: sptr_new,
+ *                                               sptr_ref, sptr_assign), and the objects this one holds
+ *                                               pointers to; of: how many such objects in all (the first 64
+ *                                               are recorded)
  *   released TEST held=N  at=FILE:LINE  what=TEXT                 kata_assert_released() failed
  *   assert  TEST  at=FILE:LINE  message=TEXT   a failed assertion of the test (behaviour)
  *   errpath TEST  at=FILE:LINE  message=TEXT   kata_assert_error_path() failed: the sweep counts it
@@ -35,6 +41,7 @@
  */
 #include "kata_test.h"
 #include "kata_calls.h"
+#include "sptr.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -81,6 +88,7 @@ static unsigned test_timeout = 10;
 /* kata_assert_released() does not stop the test: it goes on, so that the checks at its end show where what
  * is still held was allocated, and it fails there (kata_run_checked). */
 static char released_problem[400];
+static unsigned long sptr_mark; /* the first shared object made by the running test's body */
 
 enum kata_detector kata_detector(void)
 {
@@ -150,6 +158,29 @@ static const char *format_stack(void *const *pcs, int depth, char *out, size_t s
                 used += (size_t) n;
         }
         return out;
+}
+
+/* --- shared objects the body made and left alive: where their references were taken (sptr.h) --- */
+
+static void record_object_refs(const struct sptr_track_object *o, unsigned long total, void *test)
+{
+        char holds[200] = "";
+
+        for (unsigned i = 0, used = 0; i < o->hold_count && used < sizeof holds; i++)
+                used += (unsigned) snprintf(holds + used, sizeof holds - used, "%s%lu", i ? "," : "", o->holds[i]);
+        for (unsigned i = 0; i < o->ref_count; i++) {
+                const struct sptr_track_site *at = &o->refs[i];
+
+                record("ref\t%s\tobject=%lu\tof=%lu\tmade=%s:%d\tmade_in=%s\tcount=%u\tholds=%s\top=%s\tat=%s:%d"
+                       "\tin=%s", (const char *) test, o->id, total, o->made.file ? o->made.file : "?", o->made.line,
+                       o->made.function ? o->made.function : "?", o->count, holds, at->operation,
+                       at->file ? at->file : "?", at->line, at->function ? at->function : "?");
+        }
+}
+
+static void record_outstanding_refs(const char *name)
+{
+        sptr_track_outstanding(sptr_mark, 64, record_object_refs, (void *) name);
 }
 
 /* --- descriptors, counted without allocating: getdents64 into a buffer on the stack --- */
@@ -519,6 +550,8 @@ static void check_memory(const char *name, const struct measure *before, char *s
                         add_problem(summary, size, "%s bytes still held after the test (reachable, not freed)",
                                     kata_format_count((unsigned long) held, bytes, sizeof bytes));
                 }
+                if (total > 0)
+                        record_outstanding_refs(name);
                 break;
         }
         case KATA_DETECTOR_ASAN: {
@@ -542,6 +575,8 @@ static void check_memory(const char *name, const struct measure *before, char *s
                         add_problem(summary, size, "%s bytes still held after the test (reachable, not freed)",
                                     kata_format_count(live_bytes, bytes, sizeof bytes));
                 }
+                if (lost || live_bytes)
+                        record_outstanding_refs(name);
                 forget_live_blocks();
                 break;
         }
@@ -727,6 +762,7 @@ void kata_run_checked(const char *name, const char *file, int line, void (*body)
         else if (detector == KATA_DETECTOR_ASAN)
                 fprintf(stderr, "kata-test-begin: %s\n", name);
         measure_before(&before);
+        sptr_mark = sptr_track_mark();
         /* Check installs its own SIGALRM handler when the run starts (it kills the process group): take the
          * signal back for each test, so that a hang is recorded before the run ends. */
         signal(SIGALRM, on_alarm);
@@ -801,6 +837,8 @@ void kata_assert_heap_at_baseline_at(const char *file, int line, const struct ka
 
                 record_live_blocks(running_test, &bytes, &blocks);
         }
+        if (running_test)
+                record_outstanding_refs(running_test);
         fail_at(file, line, "%s, the heap is %s bytes above its baseline of %s", what,
                 kata_format_count(now.bytes - before->bytes, held, sizeof held),
                 kata_format_count(before->bytes, base, sizeof base));

@@ -75,10 +75,20 @@ void sptr_release_(void *object);
 __attribute__((__noreturn__, __cold__)) void sptr_misuse_(const void *object, const char *operation,
                                                           const char *file, int line);
 
-static inline void *sptr_ref_at_(void *object, const char *file, int line)
+/* Reference tracking (SPTR_TRACK_REFS, see "Where the references were taken" below): out of line, and only
+ * in builds that define it. */
+#ifdef SPTR_TRACK_REFS
+void sptr_track_ref_(const void *object, const char *operation, const char *file, int line, const char *function);
+void sptr_track_unref_(const void *object, const char *file);
+#endif
+
+static inline void *sptr_ref_at_(void *object, const char *operation, const char *file, int line,
+                                 const char *function)
 {
         struct sptr_header_ *header;
 
+        (void) operation;
+        (void) function;
         if (!object)
                 return NULL;
         header = sptr_header_of_(object);
@@ -91,6 +101,9 @@ static inline void *sptr_ref_at_(void *object, const char *file, int line)
                 sptr_misuse_(object, "sptr_ref", file, line);
 #endif
         header->count++;
+#ifdef SPTR_TRACK_REFS
+        sptr_track_ref_(object, operation, file, line, function);
+#endif
         return object;
 }
 
@@ -107,6 +120,9 @@ static inline void *sptr_unref_at_(void *object, const char *file, int line)
 #else
         (void) file;
         (void) line;
+#endif
+#ifdef SPTR_TRACK_REFS
+        sptr_track_unref_(object, file);
 #endif
         if (--header->count == 0)
                 sptr_release_(object);
@@ -132,6 +148,12 @@ void *sptr_unref_(void *object);
  * sptr_unref(), never free()), or NULL when out of memory. destroy runs exactly once, on the last release.
  * Prefer sptr_new_of(), which takes the type and cannot get the size wrong. */
 void *sptr_new(size_t size, sptr_destroy_fn destroy) __attribute__((__warn_unused_result__)) SPTR_DEALLOCATOR_;
+/* sptr_new() that names its caller, for reference tracking (in other builds the location is ignored). */
+void *sptr_new_at_(size_t size, sptr_destroy_fn destroy, const char *file, int line, const char *function)
+        __attribute__((__warn_unused_result__)) SPTR_DEALLOCATOR_;
+#ifdef SPTR_TRACK_REFS
+#define sptr_new(size, destroy) sptr_new_at_((size), (destroy), __FILE__, __LINE__, __func__)
+#endif
 
 /* A new zeroed `type` with a count of 1, as a `type *` (transfer full), or NULL when out of memory:
  *   struct source *source = sptr_new_of(struct source, source_destroy);
@@ -139,7 +161,7 @@ void *sptr_new(size_t size, sptr_destroy_fn destroy) __attribute__((__warn_unuse
 #define sptr_new_of(type, destroy) ((type *) sptr_new(sizeof(type), (destroy)))
 
 /* Takes one more reference to object and returns it (the new reference: transfer full). NULL gives NULL. */
-#define sptr_ref(object) ((__typeof__(object)) sptr_ref_at_((object), __FILE__, __LINE__))
+#define sptr_ref(object) ((__typeof__(object)) sptr_ref_at_((object), "sptr_ref", __FILE__, __LINE__, __func__))
 
 /* Releases one reference (transfer full); on the last, destroys and frees the object. Accepts NULL.
  * Returns NULL (a void *, so that no cast hides it from clang), and the result must be used:
@@ -151,7 +173,8 @@ void *sptr_new(size_t size, sptr_destroy_fn destroy) __attribute__((__warn_unuse
 #define sptr_assign(holder, object)                                                                         \
         __extension__({                                                                                     \
                 __typeof__(holder) *sptr_holder_ = &(holder);                                               \
-                __typeof__(holder) sptr_new_value_ = sptr_ref(object);                                      \
+                __typeof__(holder) sptr_new_value_ =                                                        \
+                        sptr_ref_at_((object), "sptr_assign", __FILE__, __LINE__, __func__);                \
                 __typeof__(holder) sptr_old_value_ = *sptr_holder_;                                         \
                 *sptr_holder_ = sptr_new_value_;                                                            \
                 (void) sptr_unref_at_(sptr_old_value_, __FILE__, __LINE__);                                \
@@ -172,3 +195,42 @@ unsigned sptr_count(const void *object);
 /* How many shared objects are alive in this process, over all threads. Tests assert it returns to where it
  * was. */
 unsigned long sptr_live_count(void);
+
+/*
+ * Where the references were taken (SPTR_TRACK_REFS; harness/kata.mk defines it in every kata build). Each
+ * sptr_new(), sptr_ref() and sptr_assign() records its file, line and function; each release forgets one
+ * record of the object it releases. A reference has no name, so which record a release forgets is a guess:
+ * the newest one taken in the same file as the release (a field released where it was set, a temporary),
+ * else the one sptr_new() made (a reference handed over by whoever made the object), else the oldest. What
+ * is left of a leaked object is where its outstanding references were most likely taken.
+ *
+ * The records live outside the heap (memory mapped by the toolbox itself, so that neither the detectors
+ * nor the harness count them) and hold object addresses disguised, so that they keep nothing reachable.
+ * Builds without SPTR_TRACK_REFS have the same functions, which find nothing.
+ */
+struct sptr_track_site {
+        const char *operation; /* "sptr_new", "sptr_ref" or "sptr_assign" */
+        const char *file, *function;
+        int line;
+};
+
+struct sptr_track_object {
+        unsigned long id;             /* the n-th object made in this process */
+        struct sptr_track_site made;  /* where sptr_new() made it */
+        unsigned count;
+        unsigned long holds[8];       /* ids of the other listed objects whose address its memory holds */
+        unsigned hold_count;          /* how many of holds[] are set */
+        struct sptr_track_site refs[8]; /* its outstanding references, oldest first (the first 8) */
+        unsigned ref_count;           /* how many refs[] are set */
+};
+
+/* The id the next object will get: objects made from now on have ids at least this. 0 when not tracking. */
+unsigned long sptr_track_mark(void);
+
+/* Calls visit(object, total, arg) for each object made since mark that is still alive, oldest first, at most
+ * limit of them (total: how many there are in all); returns total. visit must not call sptr: the records
+ * are locked while it runs. */
+unsigned long sptr_track_outstanding(unsigned long mark, unsigned limit,
+                                     void (*visit)(const struct sptr_track_object *object, unsigned long total,
+                                                   void *arg),
+                                     void *arg);

@@ -881,6 +881,87 @@ KATA_TEST(misuse_ref_inside_destroy_aborts)
         kata_assert_aborts(ref_inside_destroy, NULL, "whose count is 0");
 }
 
+/* ---- where the references were taken (SPTR_TRACK_REFS, which kata builds define) -------------------- */
+
+struct node {
+        struct node *other; /* counted */
+};
+
+static void node_destroy(void *object)
+{
+        struct node *node = object;
+
+        node->other = sptr_unref(node->other);
+}
+
+struct seen {
+        struct sptr_track_object objects[4];
+        unsigned count;
+        unsigned long total;
+};
+
+static void collect(const struct sptr_track_object *object, unsigned long total, void *arg)
+{
+        struct seen *seen = arg;
+
+        if (seen->count < 4)
+                seen->objects[seen->count++] = *object;
+        seen->total = total;
+}
+
+/* Two objects that hold each other: each is listed with where it was made, the lines of its references
+ * still outstanding (a temporary released in this file is forgotten), and the other as an object it holds.
+ * Once the cycle is broken and both are released, nothing is listed. */
+KATA_TEST(sptr_tracking_names_the_lines_of_outstanding_references)
+{
+        unsigned long mark = sptr_track_mark();
+        struct seen seen = { .count = 0 };
+        int made_a = __LINE__ + 1;
+        struct node *a = sptr_new_of(struct node, node_destroy);
+        int made_b = __LINE__ + 1;
+        struct node *b = sptr_new_of(struct node, node_destroy);
+        struct node *temporary;
+
+        ck_assert_uint_ne(mark, 0); /* 0: this build does not track */
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_nonnull(b);
+        int referenced = __LINE__ + 1;
+        a->other = sptr_ref(b);
+        int assigned = __LINE__ + 1;
+        sptr_assign(b->other, a);
+        temporary = sptr_ref(a);
+        temporary = sptr_unref(temporary);
+
+        ck_assert_uint_eq(sptr_track_outstanding(mark, 4, collect, &seen), 2);
+        ck_assert_uint_eq(seen.count, 2);
+        ck_assert_uint_eq(seen.total, 2);
+        /* a: made here, then assigned into b; it holds b. */
+        ck_assert_int_eq(seen.objects[0].made.line, made_a);
+        ck_assert_str_eq(seen.objects[0].made.file, __FILE__);
+        ck_assert_str_eq(seen.objects[0].made.function, __func__);
+        ck_assert_uint_eq(seen.objects[0].count, 2);
+        ck_assert_uint_eq(seen.objects[0].ref_count, 2);
+        ck_assert_str_eq(seen.objects[0].refs[0].operation, "sptr_new");
+        ck_assert_str_eq(seen.objects[0].refs[1].operation, "sptr_assign");
+        ck_assert_int_eq(seen.objects[0].refs[1].line, assigned);
+        ck_assert_uint_eq(seen.objects[0].hold_count, 1);
+        ck_assert_uint_eq(seen.objects[0].holds[0], seen.objects[1].id);
+        /* b: made here, then referenced by a; it holds a. */
+        ck_assert_int_eq(seen.objects[1].made.line, made_b);
+        ck_assert_uint_eq(seen.objects[1].ref_count, 2);
+        ck_assert_str_eq(seen.objects[1].refs[1].operation, "sptr_ref");
+        ck_assert_int_eq(seen.objects[1].refs[1].line, referenced);
+        ck_assert_uint_eq(seen.objects[1].hold_count, 1);
+        ck_assert_uint_eq(seen.objects[1].holds[0], seen.objects[0].id);
+
+        b->other = sptr_unref(b->other); /* break the cycle */
+        a = sptr_unref(a);               /* frees a, which releases b once */
+        b = sptr_unref(b);
+        seen.count = 0;
+        ck_assert_uint_eq(sptr_track_outstanding(mark, 4, collect, &seen), 0);
+        ck_assert_uint_eq(seen.count, 0);
+}
+
 void register_sptr_tests(TCase *tc)
 {
         /* SRS Suite A */
@@ -915,4 +996,5 @@ void register_sptr_tests(TCase *tc)
         tcase_add_test(tc, misuse_ref_of_a_pointer_not_from_sptr_new_aborts);
         tcase_add_test(tc, misuse_unref_inside_destroy_aborts);
         tcase_add_test(tc, misuse_ref_inside_destroy_aborts);
+        tcase_add_test(tc, sptr_tracking_names_the_lines_of_outstanding_references);
 }
