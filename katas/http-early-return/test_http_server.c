@@ -491,6 +491,23 @@ KATA_TEST(listen_leaves_nothing_whatever_it_returns)
         }
 }
 
+/* A caller that starts its variable at NULL and frees it whatever listen() returned (the cleanup pattern:
+ * http_server_free() accepts NULL). A failed listen() must leave the variable alone on every exit, those only a
+ * failed allocation reaches included: a server it freed and still handed over would be freed twice here, which
+ * the allocation-failure sweep reports (as a memory error or a crash; it does not count failed assertions). */
+KATA_TEST(listen_failing_anywhere_leaves_a_cleanup_callers_variable_alone)
+{
+        const struct http_server_config zero_workers = { .mode = SERVER_MODE_BASE, .worker_num = 0 };
+        const struct http_server_config *const configs[] = { &two_workers, &zero_workers };
+
+        for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+                struct http_server *server = NULL;
+
+                (void) http_server_listen("127.0.0.1:0", configs[i], NULL, NULL, &server);
+                ck_assert_ptr_null(http_server_free(server));
+        }
+}
+
 /* The config is only lent for the call (unlike handler and userdata, which must outlive the server): the
  * caller may change it or reuse it at once. Swoole's listen() takes its mode by value; its [&cb], which kept
  * a reference to a parameter past the call, is the bug that README.md tells. */
@@ -552,6 +569,7 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, listen_rejects_zero_workers);
         tcase_add_test(tc, listen_holds_nothing_after_each_failure);
         tcase_add_test(tc, listen_leaves_nothing_whatever_it_returns);
+        tcase_add_test(tc, listen_failing_anywhere_leaves_a_cleanup_callers_variable_alone);
         tcase_add_test(tc, listen_copies_the_config_it_is_lent);
         tcase_add_test(tc, listen_that_fails_anywhere_leaves_nothing);
         /* The way that already worked must keep working. */
