@@ -16,6 +16,8 @@
  *   growth  TEST  bytes=N  baseline=N  at=FILE:LINE  what=TEXT   kata_assert_heap_at_baseline() failed
  *   released TEST held=N  at=FILE:LINE  what=TEXT                 kata_assert_released() failed
  *   assert  TEST  at=FILE:LINE  message=TEXT   a failed assertion of the test (behaviour)
+ *   contract TEST                               the sweep failed a call and the test, which accepts any outcome
+ *                                               (kata_any_outcome), failed an assertion: counted in the sweep
  *   hang    TEST  seconds=N                     the body ran past its time limit
  *   crash   TEST  signal=N                      the body died of a signal
  *   end     TEST                                the body returned and was measured
@@ -80,6 +82,8 @@ static unsigned test_timeout = 10;
 /* kata_assert_released() does not stop the test: it goes on, so that the checks at its end show where what
  * is still held was allocated, and it fails there (kata_run_checked). */
 static char released_problem[400];
+/* kata_any_outcome() was called in this test: under the sweep, its failed assertions count. */
+static bool any_outcome;
 
 enum kata_detector kata_detector(void)
 {
@@ -622,6 +626,8 @@ void kata_assert_failed(const char *file, int line, const char *expr, const char
 
                 leave_test();
                 record_assert(key, file, line, text);
+                if (injected && any_outcome)
+                        record("contract\t%s", key);
                 if (injected && __lsan_do_recoverable_leak_check && __lsan_do_recoverable_leak_check())
                         record("leak\t%s\tbytes=0\tblocks=0", key);
                 if (detector == KATA_DETECTOR_ASAN)
@@ -669,6 +675,7 @@ void kata_run_checked(const char *name, const char *file, int line, void (*body)
                 snprintf(key, sizeof key, "%s", name);
         name = running_test = key;
         *released_problem = '\0';
+        any_outcome = false;
         record("begin\t%s\t%s:%d", name, file, line);
         /* A marker in the detector's log, so that the report can tell which records belong to which test. */
         if (detector == KATA_DETECTOR_VALGRIND)
@@ -753,6 +760,11 @@ void kata_assert_heap_at_baseline_at(const char *file, int line, const struct ka
         fail_at(file, line, "%s, the heap is %s bytes above its baseline of %s", what,
                 kata_format_count(now.bytes - before->bytes, held, sizeof held),
                 kata_format_count(before->bytes, base, sizeof base));
+}
+
+void kata_any_outcome(void)
+{
+        any_outcome = true;
 }
 
 void kata_assert_released_at(const char *file, int line, long now, long before, const char *fmt, ...)
