@@ -731,7 +731,9 @@ KATA_TEST(http_stream_mount_result_is_true_whatever_fails)
         source_unref(publisher);
         free_manager();
         if (r == 0)
-                ck_assert_int_eq(response.status, 200);
+                ck_assert_msg(response.status == 200 || response.status == 503,
+                              "the stream mounted with 0 answered %d, not 200 (or 503, out of memory while serving)",
+                              response.status);
         else
                 ck_assert_msg(r == -ENOMEM && !stream, "http_stream_mount() returned %d and set the stream to %p", r,
                               (void *) stream);
