@@ -83,8 +83,8 @@ objects_of = $(SOURCES:%.c=$(BUILD)/$(1)/src/%.o) $(TEST:%.c=$(BUILD)/$(1)/test/
 # compiled, then these calls are renamed to harness/test/kata_calls.c's kata_call_<name>(), which knows who
 # opened each descriptor, catches a bad close(), and fails one chosen call for the allocation-failure sweep.
 # The test file's calls, Check's and libc's are left alone.
-KATA_CALLS := malloc calloc realloc reallocarray strdup strndup socket socketpair accept accept4 pipe pipe2 \
-	open fopen close fclose mmap munmap
+KATA_CALLS := malloc calloc realloc reallocarray strdup strndup asprintf vasprintf socket socketpair accept accept4 \
+	pipe pipe2 open fopen dup close fclose mmap munmap
 RENAME_CALLS := $(foreach call,$(KATA_CALLS),--redefine-sym $(call)=kata_call_$(call))
 binary_of = $(BUILD)/$(1)/test_$(subst -,_,$(KATA))
 

@@ -303,6 +303,8 @@ void *kata_call_realloc(void *old, size_t size);
 void *kata_call_reallocarray(void *old, size_t count, size_t size);
 char *kata_call_strdup(const char *text);
 char *kata_call_strndup(const char *text, size_t max);
+int kata_call_asprintf(char **ret_text, const char *format, ...) __attribute__((__format__(__printf__, 2, 3)));
+int kata_call_vasprintf(char **ret_text, const char *format, va_list ap) __attribute__((__format__(__printf__, 2, 0)));
 int kata_call_socket(int domain, int type, int protocol);
 int kata_call_socketpair(int domain, int type, int protocol, int fds_out[2]);
 int kata_call_accept(int fd, struct sockaddr *address, socklen_t *length);
@@ -310,6 +312,7 @@ int kata_call_accept4(int fd, struct sockaddr *address, socklen_t *length, int f
 int kata_call_pipe(int fds_out[2]);
 int kata_call_pipe2(int fds_out[2], int flags);
 int kata_call_open(const char *path, int flags, ...);
+int kata_call_dup(int fd);
 FILE *kata_call_fopen(const char *path, const char *mode);
 int kata_call_close(int fd);
 int kata_call_fclose(FILE *file);
@@ -354,6 +357,27 @@ char *kata_call_strndup(const char *text, size_t max)
         if (fail_this("strndup"))
                 return errno = ENOMEM, NULL;
         return strndup(text, max);
+}
+
+/* asprintf() and vasprintf() allocate too: the sweep fails them like the others (-1, ENOMEM). */
+int kata_call_vasprintf(char **ret_text, const char *format, va_list ap)
+{
+        if (fail_this("vasprintf"))
+                return errno = ENOMEM, -1;
+        return vasprintf(ret_text, format, ap);
+}
+
+int kata_call_asprintf(char **ret_text, const char *format, ...)
+{
+        va_list ap;
+        int length;
+
+        if (fail_this("asprintf"))
+                return errno = ENOMEM, -1;
+        va_start(ap, format);
+        length = vasprintf(ret_text, format, ap);
+        va_end(ap);
+        return length;
 }
 
 static int opened_fd(int fd)
@@ -430,6 +454,13 @@ int kata_call_open(const char *path, int flags, ...)
         if (fail_this("open"))
                 return errno = EMFILE, -1;
         return opened_fd(open(path, flags, mode));
+}
+
+int kata_call_dup(int fd)
+{
+        if (fail_this("dup"))
+                return errno = EMFILE, -1;
+        return opened_fd(dup(fd));
 }
 
 FILE *kata_call_fopen(const char *path, const char *mode)

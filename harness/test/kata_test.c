@@ -23,6 +23,8 @@
  *   released TEST held=N  at=FILE:LINE  what=TEXT                 kata_assert_released() failed
  *   assert  TEST  at=FILE:LINE  message=TEXT   a failed assertion of the test (behaviour)
  *   errpath TEST  at=FILE:LINE  message=TEXT   kata_assert_error_path() failed: the sweep counts it
+ *   contract TEST                               the sweep failed a call and the test, which accepts any outcome
+ *                                               (kata_any_outcome), failed an assertion: counted in the sweep
  *   hang    TEST  seconds=N                     the body ran past its time limit
  *   crash   TEST  signal=N                      the body died of a signal
  *   end     TEST                                the body returned and was measured
@@ -89,6 +91,8 @@ static unsigned test_timeout = 10;
  * is still held was allocated, and it fails there (kata_run_checked). */
 static char released_problem[400];
 static unsigned long sptr_mark; /* the first shared object made by the running test's body */
+/* kata_any_outcome() was called in this test: under the sweep, its failed assertions count. */
+static bool any_outcome;
 
 enum kata_detector kata_detector(void)
 {
@@ -702,6 +706,8 @@ void kata_assert_failed(const char *file, int line, const char *expr, const char
 
                 leave_test();
                 record_assert(key, file, line, failed_text);
+                if (injected && any_outcome)
+                        record("contract\t%s", key);
                 if (injected && __lsan_do_recoverable_leak_check) {
                         /* Everything below the frame that called us (the test's) is cleared, ours included. */
                         failed_at.file = file;
@@ -755,6 +761,7 @@ void kata_run_checked(const char *name, const char *file, int line, void (*body)
                 snprintf(key, sizeof key, "%s", name);
         name = running_test = key;
         *released_problem = '\0';
+        any_outcome = false;
         record("begin\t%s\t%s:%d", name, file, line);
         /* A marker in the detector's log, so that the report can tell which records belong to which test. */
         if (detector == KATA_DETECTOR_VALGRIND)
@@ -842,6 +849,11 @@ void kata_assert_heap_at_baseline_at(const char *file, int line, const struct ka
         fail_at(file, line, "%s, the heap is %s bytes above its baseline of %s", what,
                 kata_format_count(now.bytes - before->bytes, held, sizeof held),
                 kata_format_count(before->bytes, base, sizeof base));
+}
+
+void kata_any_outcome(void)
+{
+        any_outcome = true;
 }
 
 void kata_assert_released_at(const char *file, int line, long now, long before, const char *fmt, ...)

@@ -771,6 +771,38 @@ KATA_TEST(request_on_direct_consumer_is_a_type_error)
         setup_free(&setup);
 }
 
+/* Whatever fails while the handler runs (the allocation-failure sweep fails each call in turn, the callback's
+ * included), a request whose message was not sent is never accepted: its answer is "message send failed", or
+ * "out of memory" when its callback could not be made. (That it gets one at all, the "still held" check of the
+ * pending requests says; a second answer aborts.) */
+KATA_TEST(request_not_sent_is_never_accepted_whatever_fails)
+{
+        struct channel channel = { 0 };
+        struct setup setup = sctp_setup(1024, 32);
+        unsigned long pending = channel.pending;
+        struct channel_request *request;
+
+        data_consumer_set_paused(setup.consumer, true);
+        request = channel_request_new(&channel);
+        ck_assert_ptr_nonnull(request);
+        kata_any_outcome();
+        data_consumer_handle_send_request(setup.consumer, request, hello, sizeof hello, PPID_BINARY);
+        ck_assert_ptr_null(channel_request_free(request));
+        kata_assert_released(channel.pending, pending,
+                             "request left without an answer (Node awaits it until the channel closes):");
+
+        ck_assert_msg(channel.accepted == 0, "a request whose message was not sent was accepted");
+        ck_assert_msg(channel.type_errors == 0, "a request to a paused consumer got a type error, \"%s\"",
+                      channel.last_error);
+        if (channel.errors == 1)
+                ck_assert_msg(strcmp(channel.last_error, "message send failed") == 0 ||
+                                      strcmp(channel.last_error, "out of memory") == 0,
+                              "the request's error was \"%s\", expected \"message send failed\" or \"out of memory\"",
+                              channel.last_error);
+        assert_nothing_sent(&setup);
+        setup_free(&setup);
+}
+
 KATA_TEST(many_requests_while_paused_each_end_once)
 {
         struct channel channel = { 0 };
@@ -1002,6 +1034,7 @@ KATA_TEST(on_queued_new_out_of_memory_leaves_userdata_to_the_caller)
 
         ck_assert_ptr_nonnull(probe);
         probe->outcomes = &outcomes;
+        kata_any_outcome(); /* both outcomes are asserted below: under the sweep too */
         cb = data_consumer_on_queued_new(probe_on_queued, probe, probe_free);
         if (!cb) {
                 free(probe);
@@ -1056,6 +1089,7 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, request_too_big_is_a_type_error);
         tcase_add_test(tc, request_on_direct_consumer_is_a_type_error);
         tcase_add_test(tc, many_requests_while_paused_each_end_once);
+        tcase_add_test(tc, request_not_sent_is_never_accepted_whatever_fails);
         /* The pieces around it. */
         tcase_add_test(tc, on_queued_adapter_maps_each_result);
         tcase_add_test(tc, on_queued_adapter_without_destroy);

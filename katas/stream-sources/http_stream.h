@@ -16,7 +16,7 @@ struct http_response {
 
 /* Mounts url, whose source must be in manager's pool, and stores the stream in *ret_stream (transfer full:
  * free it with http_stream_free()). 0, -ENOENT when the pool has no source for url, or -ENOMEM. manager:
- * transfer none, it must outlive the stream. */
+ * transfer none, it must outlive the stream; url: transfer none, lent for the call only. */
 int http_stream_mount(struct source_manager *manager, const char *url, struct http_stream **ret_stream);
 
 /* Serves one player's request. */
