@@ -92,6 +92,15 @@ static inline uint64_t fuzz_number(struct fuzz_line *line)
         return value;
 }
 
+/* Whether the line has another word. */
+static inline bool fuzz_more(const struct fuzz_line *line)
+{
+        for (const uint8_t *p = line->p; p < line->end; p++)
+                if (*p != ' ')
+                        return true;
+        return false;
+}
+
 /* The rest of the line after one space, raw (NUL bytes included), copied to buf and NUL-terminated there
  * (truncated to size - 1 bytes). Returns its length. */
 static inline size_t fuzz_rest(struct fuzz_line *line, char *buf, size_t size)
