@@ -214,7 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while (resource_manager_size(world.manager) > 0 && rounds++ < DRAIN_ROUNDS)
                 round_once(&world, 300);
         FUZZ_CHECK(resource_manager_size(world.manager) == 0 && event_loop_running(world.loop) == 0,
-                   "%zu resources (%zu cycles running) are left %u rounds after every browser closed",
+                   "%zu resources (%zu cycles running) are left %d rounds after every browser closed",
                    resource_manager_size(world.manager), event_loop_running(world.loop), DRAIN_ROUNDS);
         FUZZ_CHECK(world.ended == world.created, "%lu sessions made, %lu ends reported", world.created, world.ended);
         FUZZ_CHECK(sptr_live_count() == shared, "%lu shared objects are held with the manager empty",
