@@ -4,7 +4,7 @@ TOOLS := harness/tools
 # In the order a learner should take them (each kata's manifest says where it stands).
 KATAS := $(shell $(TOOLS)/manifest katas)
 
-.PHONY: help setup doctor check status report bench bench-sptr clean coverage oom lint mutants fresh-debian
+.PHONY: help setup doctor check status report bench bench-sptr clean coverage oom lint mutants fuzz fresh-debian
 .DEFAULT_GOAL := help
 
 help:
@@ -24,6 +24,7 @@ help:
 	  "  make oom        the allocation-failure sweep of every solution: no leak on any error path" \
 	  "  make lint       gcc -fanalyzer and cppcheck over the solutions and the toolbox" \
 	  "  make mutants    break every solution in small ways (a free deleted or doubled, a steal made a copy, ...): the tests must catch each" \
+	  "  make fuzz       fuzz every solution with libFuzzer, ASan and UBSan, FUZZ_SECONDS per target (default 10)" \
 	  "  make bench      time the learner's loop (edit, make check) against Valgrind's own start-up," \
 	  "                  then make bench-sptr" \
 	  "  make bench-sptr instructions per shared object: sptr against C++'s std::make_shared (callgrind)" \
@@ -64,6 +65,10 @@ lint:
 # JOBS=N: mutants judged at once (default 2).
 mutants:
 	@$(TOOLS)/mutants $(KATAS)
+
+# FUZZ_SECONDS=N: how long each target is fuzzed (default 10). See docs/fuzzing.md.
+fuzz:
+	@FUZZ_SECONDS="$(FUZZ_SECONDS)" $(TOOLS)/fuzz $(KATAS)
 
 bench:
 	@$(TOOLS)/bench-learner-loop

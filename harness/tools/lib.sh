@@ -43,3 +43,14 @@ plural() { if [ "$1" -eq 1 ]; then echo "$1 $2"; else echo "$1 ${2}s"; fi; }
 COVERAGE_LINES=100
 COVERAGE_BRANCHES=95
 coverage_gate_met() { awk -v l="$1" -v b="$2" -v L=$COVERAGE_LINES -v B=$COVERAGE_BRANCHES 'BEGIN { exit !(l >= L && b >= B) }'; }
+
+# fuzz_failure LOG: what stopped a fuzz harness (harness/fuzz/), in a few words, from its output: the broken
+# invariant, the sanitizer's kind of error, or the leak. Empty when the log names none.
+fuzz_failure() {
+        sed -n -e 's/^fuzz: \(invariant broken\) at [^ ]*: /\1: /p' \
+                -e 's/^.*ERROR: \(AddressSanitizer: [a-z-]*\).*/\1/p' \
+                -e 's/^.*ERROR: \(LeakSanitizer\): detected memory leaks/\1: memory leaked/p' \
+                -e 's/^.*runtime error: \(.*\)/undefined behaviour (UBSan): \1/p' \
+                -e 's/^.*ERROR: \(libFuzzer: [a-z-]*\).*/\1/p' \
+                -e 's/^fuzz-replay: \(.*\)\.$/\1/p' "$1" | head -n 1
+}
