@@ -666,6 +666,40 @@ KATA_TEST(device_registers_streams_and_says_bye)
         stop_the_server(&world, "a device that said BYE");
 }
 
+/* A camera that said BYE and registers again later (a reboot) gets a new session, INVITEd with a new SSRC:
+ * the one it had is gone, and nothing may still lead to it. */
+KATA_TEST(device_that_left_registers_again_and_gets_a_new_session)
+{
+        struct world world;
+        struct device device;
+        struct gb_session *session;
+        uint32_t first_ssrc;
+
+        world_init(&world);
+        device_init(&device, 11);
+        device_start_streaming(&world, &device);
+        first_ssrc = device.ssrc;
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_BYE, 0), 0);
+        run_streaming(&world, &device, 1000);
+        ck_assert_uint_eq(world.ended[GB_END_BYE], 1);
+        ck_assert_uint_eq(resource_manager_size(world.manager), 0);
+        device_fini(&device);
+
+        device.register_oks = device.invites = device.acks = 0;
+        device_start_streaming(&world, &device);
+        session = gb_session_find(world.manager, device.id);
+        ck_assert_ptr_nonnull(session);
+        ck_assert_uint_ne(device.ssrc, first_ssrc);
+        ck_assert_uint_eq(gb_session_ssrc(session), device.ssrc);
+        ck_assert_int_eq(gb_session_state(session), GB_SESSION_ESTABLISHED);
+
+        ck_assert_int_eq(device_send(device.sip, &device, GB_MSG_BYE, 0), 0);
+        run_streaming(&world, &device, 1000);
+        ck_assert_uint_eq(world.ended[GB_END_BYE], 2);
+        device_fini(&device);
+        stop_the_server(&world, "a device that left, came back and left again");
+}
+
 KATA_TEST(lost_media_is_reinvited_after_the_wait)
 {
         struct world world;
@@ -1259,6 +1293,7 @@ void kata_register(TCase *tc)
         tcase_add_test(tc, loop_runs_many_cycles_and_ends_each_in_its_round);
         tcase_add_test(tc, interrupted_executor_ends_without_another_step);
         tcase_add_test(tc, device_registers_streams_and_says_bye);
+        tcase_add_test(tc, device_that_left_registers_again_and_gets_a_new_session);
         tcase_add_test(tc, lost_media_is_reinvited_after_the_wait);
         tcase_add_test(tc, register_with_expires_zero_ends_the_session);
         tcase_add_test(tc, reconnecting_device_keeps_its_session_and_frees_the_old_connection);
