@@ -804,6 +804,7 @@ KATA_TEST(second_tcp_connection_for_a_session_is_refused)
         struct world world;
         struct peer peer, intruder;
         struct rtc_session *session;
+        unsigned long live;
 
         world_init(&world);
         peer_init(&world, &peer, 6);
@@ -812,12 +813,15 @@ KATA_TEST(second_tcp_connection_for_a_session_is_refused)
         session = rtc_session_find(world.manager, peer.username);
         run_for(&world, 5 * ROUND_MS);
 
+        live = sptr_live_count();
         intruder.tcp = transport_new();
         ck_assert_ptr_nonnull(intruder.tcp);
         ck_assert_int_eq(rtc_server_accept_tcp(world.server, intruder.tcp), 0);
         ck_assert_int_eq(peer_send_stun(&intruder, world.now), 0);
         run_for(&world, 2 * ROUND_MS);
         ck_assert(intruder.server_closed);
+        /* Refused and ended: the server holds nothing of it any more (the test holds its end of the socket). */
+        kata_assert_released(sptr_live_count(), live + 1, "objects of the refused connection, right after it ended,");
         ck_assert_uint_eq(intruder.stun_responses, 0);
         ck_assert_uint_eq(intruder.rtp, 0);
         ck_assert_ptr_eq(rtc_session_find(world.manager, peer.username), session);
