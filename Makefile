@@ -4,7 +4,7 @@ TOOLS := harness/tools
 # In the order a learner should take them (each kata's manifest says where it stands).
 KATAS := $(shell $(TOOLS)/manifest katas)
 
-.PHONY: help setup doctor check status report bench bench-sptr clean coverage oom lint mutants fuzz fresh-debian
+.PHONY: help setup doctor check gate status report bench bench-sptr clean coverage oom lint mutants fuzz fresh-debian
 .DEFAULT_GOAL := help
 
 help:
@@ -20,6 +20,8 @@ help:
 	  "  cd katas/$(firstword $(KATAS)) && make check     (make help there lists the rest: hint, watch, reset)" \
 	  "" \
 	  "For facilitators and maintainers:" \
+	  "  make gate       the tests catch every wrong fix in the catalogues; the harness catches each class of" \
+	  "                  wrong fix in its fixtures; lint (minutes)" \
 	  "  make coverage   one line and branch coverage report over all solutions" \
 	  "  make oom        the allocation-failure sweep of every solution: no leak on any error path" \
 	  "  make lint       gcc -fanalyzer and cppcheck over the solutions and the toolbox" \
@@ -44,7 +46,11 @@ doctor:
 	@CC="$(CC)" $(TOOLS)/doctor $(KATAS)
 
 check:
-	@$(TOOLS)/selftest
+	@$(TOOLS)/selftest check
+
+# What the tests must catch (every wrong fix in the catalogues, the harness's own fixtures), and lint.
+gate:
+	@$(TOOLS)/selftest gate
 
 # Both read each kata's last check (Valgrind or ASan) when nothing changed since, else check it now.
 status:
