@@ -59,6 +59,21 @@ variant_base() {
         fi
 }
 
+# variant_objects KATA COPY BUILD BUILDS...: starts BUILD (the copy's build folder, build/<side>/KATA) with
+# the solution's objects of each of BUILDS (plain, asan), and makes their dependency lists name COPY's files
+# instead of the solution's, so that a changed file (a header too) compiles again what depends on it.
+variant_objects() {
+        vo_kata=$1 vo_copy=$2 vo_build=$3
+        shift 3
+        mkdir -p "$vo_build"
+        for vo_variant in "$@"; do
+                [ -d "$root/build/solutions/$vo_kata/$vo_variant" ] &&
+                        cp -pR "$root/build/solutions/$vo_kata/$vo_variant" "$vo_build/"
+        done
+        find "$vo_build" -name '*.d' -exec sed -i -e "s|$root/solutions/$vo_kata/|$vo_copy/|g" \
+                -e "s|$root/build/solutions/$vo_kata/|$vo_build/|g" {} +
+}
+
 # variant_folder KATA NAME: makes (empty) and prints the folder of variant NAME's files.
 variant_folder() {
         vf="$root/build/variants/$1/$2"
@@ -104,13 +119,8 @@ variant_judge() {
         vj_copy="$root/build/variants/$1/$2/src"
         vj_build="$root/build/$vj_side/$vj_kata"
         vj_verdict="$root/build/variants/$1/$2/verdict"
-        mkdir -p "$vj_build"
-        cp -pR "$root/build/solutions/$vj_kata/plain" "$vj_build/"
-        [ "$variant_plan" = asan ] && cp -pR "$root/build/solutions/$vj_kata/asan" "$vj_build/"
-        # The objects' dependency lists name the solution's files: make them name the variant's, so that a
-        # changed header compiles again everything that includes it (the test file too).
-        find "$vj_build" -name '*.d' -exec sed -i -e "s|$root/solutions/$vj_kata/|$vj_copy/|g" \
-                -e "s|$root/build/solutions/$vj_kata/|$vj_build/|g" {} +
+        if [ "$variant_plan" = asan ]; then variant_objects "$vj_kata" "$vj_copy" "$vj_build" plain asan
+        else variant_objects "$vj_kata" "$vj_copy" "$vj_build" plain; fi
         vj_make="make -s --no-print-directory -C $vj_copy -I $root/solutions/$vj_kata SIDE=$vj_side"
 
         if [ "$variant_plan" = valgrind ]; then
