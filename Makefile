@@ -12,7 +12,7 @@ help:
 	  "Memory-leak refactoring katas in C. Start here:" \
 	  "  make setup      install what the katas need (compiler, Check, Valgrind, lcov, pkg-config, cppcheck, git)" \
 	  "  make doctor     check this machine in seconds: one line per tool a learner needs, and what to do" \
-	  "  make check      the repository's self-test: every kata leaks, every solution is clean (minutes)" \
+	  "  make check      the repository's self-test: every kata leaks, every solution is clean (about a minute)" \
 	  "  make status     your progress: each kata not started, red or green, and the next one to do" \
 	  "  make report     your progress as one line, for the workshop's sheet or chat: make report NAME=ada-linus" \
 	  "" \
@@ -21,7 +21,7 @@ help:
 	  "" \
 	  "For facilitators and maintainers:" \
 	  "  make gate       the tests catch every wrong fix in the catalogues; the harness catches each class of" \
-	  "                  wrong fix in its fixtures; lint (minutes)" \
+	  "                  wrong fix in its fixtures; the docs' samples match real runs; clang, TSan, lint (minutes)" \
 	  "  make coverage   one line and branch coverage report over all solutions" \
 	  "  make oom        the allocation-failure sweep of every solution: no leak on any error path" \
 	  "  make lint       gcc -fanalyzer and cppcheck over the solutions and the toolbox" \
@@ -48,7 +48,8 @@ doctor:
 check:
 	@$(TOOLS)/selftest check
 
-# What the tests must catch (every wrong fix in the catalogues, the harness's own fixtures), and lint.
+# What the tests must catch (every wrong fix in the catalogues, the harness's own fixtures), the docs' samples
+# of output against real runs, the clang build, the toolbox under TSan, and lint.
 gate:
 	@$(TOOLS)/selftest gate
 

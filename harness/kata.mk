@@ -63,21 +63,31 @@ CHECK_LIBS := $(filter-out -lm $(if $(filter /%,$(SUBUNIT_ARCHIVE)),-lsubunit),$
 
 # -gdwarf-4: Valgrind 3.19 cannot read the DWARF 5 that clang 14 writes.
 # SPTR_TRACK_REFS: the toolbox records where each live shared reference was taken, for the report (sptr.h).
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -DSPTR_TRACK_REFS -g -gdwarf-4 -Wall -Wextra -Werror -MMD -MP \
-	-fmacro-prefix-map=$(ROOT)/= -I$(HERE) -I$(HARNESS)/test -I$(TOOLBOX) -DKATA_NAME='"$(KATA)"' $(CHECK_CFLAGS)
+# CFLAGS_COMMON builds what every kata shares (the harness, the toolbox); CFLAGS_BASE adds the kata's own.
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -DSPTR_TRACK_REFS -g -gdwarf-4 -Wall -Wextra -Werror -MMD -MP \
+	-fmacro-prefix-map=$(ROOT)/= -I$(HARNESS)/test -I$(TOOLBOX) $(CHECK_CFLAGS)
+CFLAGS_BASE := $(CFLAGS_COMMON) -I$(HERE) -DKATA_NAME='"$(KATA)"'
 # -fPIC: the plain objects also make the shared library that the Valgrind run loads (see PREWARM below).
 CFLAGS_plain := -O0 -fPIC
-CFLAGS_asan := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+CFLAGS_asan := -O0 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 CFLAGS_coverage := -O0 --coverage -DKATA_COVERAGE
 LDFLAGS_asan := -fsanitize=address,undefined
 LDFLAGS_coverage := --coverage
 
 TOOLBOX_SOURCES := $(notdir $(wildcard $(TOOLBOX)/*.c))
 
+# The harness's and the toolbox's objects are the same for every kata: they are built once per compiler and
+# variant, in build/shared/<compiler>/<variant>/, and shared. Only harness/test/kata_name.c is compiled for
+# each kata. Coverage measures the kata's own sources only: its shared objects have no counters.
+SHARED := $(ROOT)/build/shared/$(notdir $(CC))
+SHARED_CFLAGS_plain := $(CFLAGS_plain)
+SHARED_CFLAGS_asan := $(CFLAGS_asan)
+SHARED_CFLAGS_coverage := $(CFLAGS_plain) -DKATA_COVERAGE
+
 # objects_of(variant): every object the test binary of that variant links, but main().
-objects_of = $(SOURCES:%.c=$(BUILD)/$(1)/src/%.o) $(TEST:%.c=$(BUILD)/$(1)/test/%.o) \
-	$(BUILD)/$(1)/harness/kata_test.o $(BUILD)/$(1)/harness/kata_calls.o $(BUILD)/$(1)/harness/check_floor.o \
-	$(TOOLBOX_SOURCES:%.c=$(BUILD)/$(1)/toolbox/%.o)
+objects_of = $(SOURCES:%.c=$(BUILD)/$(1)/src/%.o) $(TEST:%.c=$(BUILD)/$(1)/test/%.o) $(BUILD)/$(1)/harness/kata_name.o \
+	$(addprefix $(SHARED)/$(1)/,harness/kata_test.o harness/kata_calls.o harness/check_floor.o \
+	$(TOOLBOX_SOURCES:%.c=toolbox/%.o))
 
 # The calls of the code under test (and of the toolbox) that the harness sees, in every build: each object is
 # compiled, then these calls are renamed to harness/test/kata_calls.c's kata_call_<name>(), which knows who
@@ -128,6 +138,16 @@ define compile
 	$(if $(2),$(Q)objcopy $(RENAME_CALLS) $@)
 endef
 
+# compile_shared(variant[, rename]): the same for an object every kata shares. It is written under another
+# name, then renamed: two katas built at once may both build it, and neither may link a half-written one.
+define compile_shared
+	@mkdir -p $(dir $@)
+	$(if $(Q),@printf '  CC  %s\n' "$(patsubst $(ROOT)/%,%,$<)")
+	$(Q)$(CC) $(CFLAGS_COMMON) $(SHARED_CFLAGS_$(1)) -MF $@.d.$$$$ -MT $@ -c $< -o $@.$$$$ \
+		$(if $(2),&& objcopy $(RENAME_CALLS) $@.$$$$) && mv -f $@.d.$$$$ $(@:.o=.d) && mv -f $@.$$$$ $@ \
+		|| { rm -f $@.$$$$ $@.d.$$$$; printf 'Compile error in %s: fix it (the compiler says where, above), then run make check again.\n' "$(patsubst $(ROOT)/%,%,$<)"; exit 1; }
+endef
+
 define variant_rules
 # Objects depend on this file too: a change of flags here rebuilds them.
 $(BUILD)/$(1)/src/%.o: $(HERE)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
@@ -137,9 +157,11 @@ $(BUILD)/$(1)/test/%.o: $(TEST_DIR)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
 	$(Q)objcopy --redefine-sym _ck_assert_failed=kata_assert_failed $$@
 $(BUILD)/$(1)/harness/%.o: $(HARNESS)/test/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
 	$$(call compile,$(1))
-$(BUILD)/$(1)/toolbox/%.o: $(TOOLBOX)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
-	$$(call compile,$(1),rename)
-$(call binary_of,$(1)): $(call objects_of,$(1)) $(BUILD)/$(1)/harness/kata_main.o
+$(SHARED)/$(1)/harness/%.o: $(HARNESS)/test/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
+	$$(call compile_shared,$(1))
+$(SHARED)/$(1)/toolbox/%.o: $(TOOLBOX)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
+	$$(call compile_shared,$(1),rename)
+$(call binary_of,$(1)): $(call objects_of,$(1)) $(SHARED)/$(1)/harness/kata_main.o
 	$(if $(Q),@printf '  LD  %s\n' "$$(patsubst $(ROOT)/%,%,$$@)")
 	$(Q)$(CC) $(LDFLAGS_$(1)) $$^ -o $$@ $(CHECK_LIBS)
 -include $(patsubst %.o,%.d,$(call objects_of,$(1)))
@@ -149,10 +171,9 @@ $(foreach v,plain asan coverage,$(eval $(call variant_rules,$(v))))
 # The allocation-failure sweep (harness/tools/sweep) runs natively: the plain objects linked with the
 # AddressSanitizer runtime (no recompiling: its allocator finds double and invalid frees, fills freed blocks
 # so that a use after free goes wrong at once, and LeakSanitizer finds lost blocks), one forked child per
-# failure point. DETECTOR=asan sweeps with the same binary: in its optimised build a test's own objects can
-# be held by nothing but a register that the failed assertion's path no longer keeps, and would look lost.
+# failure point. DETECTOR=asan sweeps with the same binary: one build serves both detectors.
 SWEEP_BIN := $(BUILD)/sweep/test_$(subst -,_,$(KATA))
-$(SWEEP_BIN): $(call objects_of,plain) $(BUILD)/plain/harness/kata_main.o
+$(SWEEP_BIN): $(call objects_of,plain) $(SHARED)/plain/harness/kata_main.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -fsanitize=address $^ -o $@ $(CHECK_LIBS)
 SWEEP_BIN_valgrind := $(SWEEP_BIN)
@@ -164,7 +185,8 @@ SWEEP_BIN_none :=
 PREWARM := $(BUILD)/plain/kata_prewarm
 TESTS_SO := $(BUILD)/plain/tests.so
 # The launcher loads the libraries the tests need while it waits, out of the learner's way.
-$(PREWARM): $(BUILD)/plain/harness/kata_prewarm.o
+$(PREWARM): $(SHARED)/plain/harness/kata_prewarm.o
+	@mkdir -p $(dir $@)
 	$(Q)$(CC) $< -o $@ -ldl -Wl,--no-as-needed $(filter-out -lm -lcheck% -pthread,$(CHECK_LIBS_PC))
 # libsubunit's archive is not position-independent: the library takes the shared one.
 $(TESTS_SO): $(call objects_of,plain)
