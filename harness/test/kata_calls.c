@@ -24,8 +24,6 @@
 enum {
         MAX_FDS = 1024,
         MAX_MISUSES = 8,
-        MAX_PLAN = 2048,
-        MAX_STACKS = 4096, /* distinct call stacks remembered per test while discovering */
 };
 
 static void forget_test_mappings(void);
@@ -70,13 +68,38 @@ static uint64_t stack_hash(const struct kata_stack *stack)
 
 /* --- the sweep: discovery and the plan --- */
 
+/*
+ * The sweep's tables are mapped only by the runs that use them (the sweep's own, natively), and grow as
+ * needed: no cap. A table in the harness's static data would be scanned as a root by every leak search of
+ * every Valgrind run (about 2.5 ms a search for 512 KB: a tenth of a red kata's run).
+ */
+static void *grow_table(void *table, size_t *bytes, size_t at_least)
+{
+        size_t want = *bytes ? *bytes : 64 * 1024;
+        void *grown;
+
+        while (want < at_least)
+                want *= 2;
+        if (want == *bytes)
+                return table;
+        grown = table ? mremap(table, *bytes, want, MREMAP_MAYMOVE)
+                      : mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (grown == MAP_FAILED) {
+                fprintf(stderr, "kata_calls: no memory for the sweep's tables (%zu bytes): %s\n", want, strerror(errno));
+                abort();
+        }
+        *bytes = want;
+        return grown;
+}
+
 static int discover_fd = -2; /* -2: not opened yet; -1: not discovering */
-static uint64_t seen[MAX_STACKS];
-static int seen_count;
-static struct {
+static uint64_t *seen;
+static size_t seen_count, seen_bytes;
+static struct point {
         char test[96];
         long n;
-} plan[MAX_PLAN]; /* in the order of the file: a test's points are consecutive */
+} *plan; /* in the order of the file: a test's points are consecutive */
+static size_t plan_bytes;
 static int plan_count = -1; /* -1: not read yet; 0: no plan; -2: a plan with no point */
 static long fail_at;       /* this test's call to fail, 0 for none */
 
@@ -89,11 +112,12 @@ static void read_plan(void)
         plan_count = 0;
         if (!path || !*path || !(file = fopen(path, "re")))
                 return;
-        while (plan_count < MAX_PLAN && fgets(line, sizeof line, file)) {
+        while (fgets(line, sizeof line, file)) {
                 char *tab = strchr(line, '\t');
 
                 if (!tab || (size_t) (tab - line) >= sizeof plan[0].test)
                         continue;
+                plan = grow_table(plan, &plan_bytes, ((size_t) plan_count + 1) * sizeof plan[0]);
                 memcpy(plan[plan_count].test, line, (size_t) (tab - line));
                 plan[plan_count].test[tab - line] = '\0';
                 plan[plan_count].n = strtol(tab + 1, NULL, 10);
@@ -170,16 +194,17 @@ static bool fail_this(const char *call)
         if (discover_fd >= 0) {
                 struct kata_stack stack;
                 uint64_t hash;
-                int i;
+                size_t i;
 
                 capture(&stack);
                 hash = stack_hash(&stack);
                 for (i = 0; i < seen_count && seen[i] != hash; i++)
                         ;
-                if (i == seen_count && seen_count < MAX_STACKS) {
+                if (i == seen_count) {
                         char line[160];
                         int length;
 
+                        seen = grow_table(seen, &seen_bytes, (seen_count + 1) * sizeof seen[0]);
                         seen[seen_count++] = hash;
                         length = snprintf(line, sizeof line, "%s\t%ld\t%s\n", current_test, calls, call);
                         if (length > 0 && (size_t) length < sizeof line && write(discover_fd, line, (size_t) length) < 0)
