@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 enum {
-        MAX_FDS = 1024,
         MAX_MISUSES = 8,
 };
 
@@ -69,13 +68,13 @@ static uint64_t stack_hash(const struct kata_stack *stack)
 /* --- the sweep: discovery and the plan --- */
 
 /*
- * The sweep's tables are mapped only by the runs that use them (the sweep's own, natively), and grow as
- * needed: no cap. A table in the harness's static data would be scanned as a root by every leak search of
- * every Valgrind run (about 2.5 ms a search for 512 KB: a tenth of a red kata's run).
+ * The harness's tables are mapped when first used, and grow as needed: no cap. A table in the static data
+ * would be scanned as a root by every leak search of every Valgrind run, however little of it is used (about
+ * 2.5 ms a search for 512 KB: a tenth of a red kata's run).
  */
 static void *grow_table(void *table, size_t *bytes, size_t at_least)
 {
-        size_t want = *bytes ? *bytes : 64 * 1024;
+        size_t want = *bytes ? *bytes : 4096;
         void *grown;
 
         while (want < at_least)
@@ -85,7 +84,7 @@ static void *grow_table(void *table, size_t *bytes, size_t at_least)
         grown = table ? mremap(table, *bytes, want, MREMAP_MAYMOVE)
                       : mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (grown == MAP_FAILED) {
-                fprintf(stderr, "kata_calls: no memory for the sweep's tables (%zu bytes): %s\n", want, strerror(errno));
+                fprintf(stderr, "kata_calls: no memory for the harness's tables (%zu bytes): %s\n", want, strerror(errno));
                 abort();
         }
         *bytes = want;
@@ -219,17 +218,24 @@ static bool fail_this(const char *call)
 
 /* --- descriptors: who opened what, and closes that go wrong --- */
 
-static struct {
+static struct fd_owner {
         bool owned;
         struct kata_stack at;
-} fds[MAX_FDS];
+} *fds; /* by descriptor */
+static size_t fds_bytes;
 static struct kata_misuse misuses[MAX_MISUSES];
 static int misuse_count;
 
+static bool owned(int fd)
+{
+        return fd >= 0 && ((size_t) fd + 1) * sizeof *fds <= fds_bytes && fds[fd].owned;
+}
+
 static void opened(int fd)
 {
-        if (fd < 0 || fd >= MAX_FDS)
+        if (fd < 0)
                 return;
+        fds = grow_table(fds, &fds_bytes, ((size_t) fd + 1) * sizeof *fds);
         fds[fd].owned = true;
         capture(&fds[fd].at);
 }
@@ -245,7 +251,7 @@ static void misused(const char *what, int fd)
 
 bool kata_calls_fd_opened_at(int fd, struct kata_stack *at)
 {
-        if (fd < 0 || fd >= MAX_FDS || !fds[fd].owned)
+        if (!owned(fd))
                 return false;
         *at = fds[fd].at;
         return true;
@@ -263,17 +269,18 @@ int kata_calls_take_misuses(struct kata_misuse *out, int max)
 
 /* --- memory mappings: mmap() is memory too (Swoole's shared memory is mapped), and no detector counts it --- */
 
-enum { MAX_MAPPINGS = 256 };
-static struct {
+static struct mapping {
         void *address; /* NULL: free slot */
         size_t length;
         bool this_test;
         struct kata_stack at;
-} mappings[MAX_MAPPINGS];
+} *mappings;
+static size_t mappings_bytes;
+#define MAPPING_SLOTS (mappings_bytes / sizeof *mappings)
 
 bool kata_calls_next_mapping(int *cursor, size_t *length, struct kata_stack *at)
 {
-        for (; *cursor < MAX_MAPPINGS; ++*cursor)
+        for (; (size_t) *cursor < MAPPING_SLOTS; ++*cursor)
                 if (mappings[*cursor].address && mappings[*cursor].this_test) {
                         *length = mappings[*cursor].length;
                         *at = mappings[*cursor].at;
@@ -285,7 +292,7 @@ bool kata_calls_next_mapping(int *cursor, size_t *length, struct kata_stack *at)
 
 static void forget_test_mappings(void)
 {
-        for (int i = 0; i < MAX_MAPPINGS; i++)
+        for (size_t i = 0; i < MAPPING_SLOTS; i++)
                 mappings[i].this_test = false;
 }
 
@@ -299,21 +306,24 @@ void *kata_call_mmap(void *address, size_t length, int protection, int flags, in
         if (fail_this("mmap"))
                 return errno = ENOMEM, MAP_FAILED;
         mapped = mmap(address, length, protection, flags, fd, offset);
-        if (mapped != MAP_FAILED)
-                for (int i = 0; i < MAX_MAPPINGS; i++)
-                        if (!mappings[i].address) {
-                                mappings[i].address = mapped;
-                                mappings[i].length = length;
-                                mappings[i].this_test = stack_top != NULL;
-                                capture(&mappings[i].at);
-                                break;
-                        }
+        if (mapped != MAP_FAILED) {
+                size_t i = 0;
+
+                while (i < MAPPING_SLOTS && mappings[i].address)
+                        i++;
+                if (i == MAPPING_SLOTS)
+                        mappings = grow_table(mappings, &mappings_bytes, (i + 1) * sizeof *mappings);
+                mappings[i].address = mapped;
+                mappings[i].length = length;
+                mappings[i].this_test = stack_top != NULL;
+                capture(&mappings[i].at);
+        }
         return mapped;
 }
 
 int kata_call_munmap(void *address, size_t length)
 {
-        for (int i = 0; i < MAX_MAPPINGS; i++)
+        for (size_t i = 0; i < MAPPING_SLOTS; i++)
                 if (mappings[i].address == address) {
                         mappings[i].address = NULL;
                         break;
@@ -505,9 +515,9 @@ static void check_close(int fd)
 {
         if (fcntl(fd, F_GETFD) == -1)
                 misused("closed a descriptor that was not open (closed twice?)", fd);
-        else if (fd >= 0 && fd < MAX_FDS && !fds[fd].owned)
+        else if (!owned(fd))
                 misused("closed a descriptor that it did not open", fd);
-        if (fd >= 0 && fd < MAX_FDS)
+        if (owned(fd))
                 fds[fd].owned = false;
 }
 
