@@ -37,10 +37,11 @@ VARIANT := $(VARIANT_$(DETECTOR))
 
 CC ?= cc
 # What pkg-config and the compiler say about Check, cached in build/toolchain-<compiler>.mk: asking costs four shells
-# (about 20 ms) on every make. A cache made with another compiler or pkg-config path is asked again, and
-# an incomplete answer (something missing) is never cached, so that installing it takes effect at once.
+# (about 20 ms) on every make. A cache made with another compiler or pkg-config path is asked again (so is one
+# of another version: the key's first field, raised when the cached facts change), and an incomplete answer
+# (something missing) is never cached, so that installing it takes effect at once.
 TOOLCHAIN_CACHE := $(ROOT)/build/toolchain-$(notdir $(CC)).mk
-TOOLCHAIN_KEY := $(CC)|$(PKG_CONFIG_PATH)|$(PKG_CONFIG_LIBDIR)
+TOOLCHAIN_KEY := 2|$(CC)|$(PKG_CONFIG_PATH)|$(PKG_CONFIG_LIBDIR)
 -include $(TOOLCHAIN_CACHE)
 ifneq ($(CACHED_TOOLCHAIN_KEY),$(TOOLCHAIN_KEY))
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -49,6 +50,9 @@ CHECK_LIBS_PC := $(shell pkg-config --libs check 2>/dev/null)
 # statically when its archive is there, and leave out libm (harness/test/check_floor.c stands in for it).
 SUBUNIT_ARCHIVE := $(if $(filter -lsubunit,$(CHECK_LIBS_PC)),$(shell $(CC) -print-file-name=libsubunit.a 2>/dev/null))
 CC_PATH := $(shell command -v $(CC) 2>/dev/null)
+# gold links a kata's binaries in about half the time of the default linker (80 ms of the ASan loop's link):
+# used where the compiler can use it.
+FAST_LD := $(if $(findstring GNU gold,$(shell $(CC) -fuse-ld=gold -Wl,--version 2>/dev/null)),-fuse-ld=gold)
 ifneq ($(and $(CHECK_LIBS_PC),$(CC_PATH)),)
 $(shell mkdir -p $(ROOT)/build)
 $(file >$(TOOLCHAIN_CACHE),CACHED_TOOLCHAIN_KEY := $(TOOLCHAIN_KEY))
@@ -56,6 +60,7 @@ $(file >>$(TOOLCHAIN_CACHE),CHECK_CFLAGS := $(CHECK_CFLAGS))
 $(file >>$(TOOLCHAIN_CACHE),CHECK_LIBS_PC := $(CHECK_LIBS_PC))
 $(file >>$(TOOLCHAIN_CACHE),SUBUNIT_ARCHIVE := $(SUBUNIT_ARCHIVE))
 $(file >>$(TOOLCHAIN_CACHE),CC_PATH := $(CC_PATH))
+$(file >>$(TOOLCHAIN_CACHE),FAST_LD := $(FAST_LD))
 endif
 endif
 CHECK_LIBS := $(filter-out -lm $(if $(filter /%,$(SUBUNIT_ARCHIVE)),-lsubunit),$(CHECK_LIBS_PC)) \
@@ -163,7 +168,7 @@ $(SHARED)/$(1)/toolbox/%.o: $(TOOLBOX)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
 	$$(call compile_shared,$(1),rename)
 $(call binary_of,$(1)): $(call objects_of,$(1)) $(SHARED)/$(1)/harness/kata_main.o
 	$(if $(Q),@printf '  LD  %s\n' "$$(patsubst $(ROOT)/%,%,$$@)")
-	$(Q)$(CC) $(LDFLAGS_$(1)) $$^ -o $$@ $(CHECK_LIBS)
+	$(Q)$(CC) $(FAST_LD) $(LDFLAGS_$(1)) $$^ -o $$@ $(CHECK_LIBS)
 -include $(patsubst %.o,%.d,$(call objects_of,$(1)))
 endef
 $(foreach v,plain asan coverage,$(eval $(call variant_rules,$(v))))
@@ -175,7 +180,7 @@ $(foreach v,plain asan coverage,$(eval $(call variant_rules,$(v))))
 SWEEP_BIN := $(BUILD)/sweep/test_$(subst -,_,$(KATA))
 $(SWEEP_BIN): $(call objects_of,plain) $(SHARED)/plain/harness/kata_main.o
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -fsanitize=address $^ -o $@ $(CHECK_LIBS)
+	$(Q)$(CC) $(FAST_LD) -fsanitize=address $^ -o $@ $(CHECK_LIBS)
 SWEEP_BIN_valgrind := $(SWEEP_BIN)
 SWEEP_BIN_asan := $(SWEEP_BIN)
 SWEEP_BIN_none :=
@@ -187,11 +192,11 @@ TESTS_SO := $(BUILD)/plain/tests.so
 # The launcher loads the libraries the tests need while it waits, out of the learner's way.
 $(PREWARM): $(SHARED)/plain/harness/kata_prewarm.o
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $< -o $@ -ldl -Wl,--no-as-needed $(filter-out -lm -lcheck% -pthread,$(CHECK_LIBS_PC))
+	$(Q)$(CC) $(FAST_LD) $< -o $@ -ldl -Wl,--no-as-needed $(filter-out -lm -lcheck% -pthread,$(CHECK_LIBS_PC))
 # libsubunit's archive is not position-independent: the library takes the shared one.
 $(TESTS_SO): $(call objects_of,plain)
 	$(if $(Q),@printf '  LD  %s\n' "$(patsubst $(ROOT)/%,%,$@)")
-	$(Q)$(CC) -shared $^ -o $@ $(filter-out -lm,$(CHECK_LIBS_PC))
+	$(Q)$(CC) $(FAST_LD) -shared $^ -o $@ $(filter-out -lm,$(CHECK_LIBS_PC))
 
 oom: $(SWEEP_BIN)
 	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) DETECTOR=asan $(TOOLS)/sweep $(SWEEP_BIN) $(BUILD)/sweep-run
