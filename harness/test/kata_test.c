@@ -257,33 +257,59 @@ unsigned kata_count_open_fds(void)
 
 enum { LIVE_SLOTS = 1 << 15 };
 /* The addresses are kept disguised (xor MASK): a table of plain pointers in a global would make every block
- * it names reachable to LeakSanitizer. */
+ * it names reachable to LeakSanitizer. Two tables: when the one in use is half full of entries, live or
+ * removed (ASan's quarantine gives nearly every allocation a new address, so removed ones pile up: a Check
+ * assertion allocates), its live entries move to the other. */
 static struct live_block {
         uintptr_t key; /* address ^ MASK; 0: empty; TOMBSTONE: removed */
         size_t size;
-} live[LIVE_SLOTS];
+} live_tables[2][LIVE_SLOTS], *live = live_tables[0];
 #define MASK ((uintptr_t) 0x5a5a5a5a5a5a5a5aull)
 #define TOMBSTONE ((uintptr_t) 1)
 static bool tracking, tracking_overflowed;
-static unsigned live_used;
+static unsigned live_used; /* the slots of live that are not empty */
 
 static size_t slot_of(const volatile void *ptr)
 {
         return (size_t) (((uintptr_t) ptr >> 4) * 11400714819323198485ull >> 49) & (LIVE_SLOTS - 1);
 }
 
+/* The live entries of the table in use, moved to the other one. */
+static void compact_live(void)
+{
+        struct live_block *from = live, *to = live == live_tables[0] ? live_tables[1] : live_tables[0];
+
+        memset(to, 0, sizeof live_tables[0]);
+        live_used = 0;
+        for (size_t i = 0; i < LIVE_SLOTS; i++) {
+                size_t j;
+
+                if (from[i].key == 0 || from[i].key == TOMBSTONE)
+                        continue;
+                for (j = slot_of((void *) (from[i].key ^ MASK)); to[j].key; j = (j + 1) & (LIVE_SLOTS - 1))
+                        ;
+                to[j] = from[i];
+                live_used++;
+        }
+        live = to;
+}
+
 static void on_malloc(const volatile void *ptr, size_t size)
 {
-        if (!tracking || !ptr)
+        if (!tracking || tracking_overflowed || !ptr)
                 return;
         if (live_used >= LIVE_SLOTS / 2) {
-                tracking_overflowed = true;
-                return;
+                compact_live();
+                /* Still more than 3/8 full with live blocks alone: stop, rather than compact at every call. */
+                if (live_used >= LIVE_SLOTS / 8 * 3) {
+                        tracking_overflowed = true;
+                        return;
+                }
         }
         for (size_t i = slot_of(ptr);; i = (i + 1) & (LIVE_SLOTS - 1))
                 if (live[i].key == 0 || live[i].key == TOMBSTONE) {
+                        live_used += live[i].key == 0;
                         live[i] = (struct live_block){ (uintptr_t) ptr ^ MASK, size };
-                        live_used++;
                         return;
                 }
 }
@@ -339,7 +365,8 @@ static void forget_live_blocks(void)
 
 static void start_tracking(void)
 {
-        memset(live, 0, sizeof live);
+        live = live_tables[0];
+        memset(live, 0, sizeof live_tables[0]);
         live_used = 0;
         tracking_overflowed = false;
         tracking = true;
