@@ -21,6 +21,15 @@
  *                                               pointers to; of: how many such objects in all (the first 64
  *                                               are recorded)
  *   released TEST held=N  at=FILE:LINE  what=TEXT                 kata_assert_released() failed
+ *   aliveref TEST  (the fields of ref)          at the first failed kata_assert_released() of a test: an
+ *                                               outstanding reference to a shared object made since the
+ *                                               test's baseline (see below) and alive right after the call
+ *   aliveat  TEST  bytes=N  blocks=N  at=STACK  at the same moment, blocks made since the baseline and still
+ *                                               alive, grouped by where they were allocated (ASan; Valgrind's
+ *                                               come in its XML, between the client messages
+ *                                               "kata-alive-begin: TEST" and "kata-alive-end")
+ *   alivecap TEST  limit=N                      under Valgrind, no alive search for this test: the run made
+ *                                               its first N already (each costs a copy of the process)
  *   assert  TEST  at=FILE:LINE  message=TEXT   a failed assertion of the test (behaviour)
  *   errpath TEST  at=FILE:LINE  message=TEXT   kata_assert_error_path() failed: the sweep counts it
  *   contract TEST                               the sweep failed a call and the test, which accepts any outcome
@@ -32,6 +41,10 @@
  * STACK is a list of MODULE+0xOFFSET return addresses, innermost first, that harness/tools/report turns into
  * file:line. A test whose body fails an assertion has a begin record and no end: Check's log has its message.
  * The records are the verdict; the messages handed to Check only say the same in words.
+ *
+ * The baseline of the alive records is the body's start, then each heap measurement (kata_heap_snapshot(),
+ * kata_assert_heap_at_baseline()): under Valgrind each of those is a leak search, the one that the next
+ * search's "added" is counted from, and ASan's records follow the same rule.
  *
  * Environment (set by harness/tools/run-tests):
  *   KATA_DETECTOR      valgrind | asan | none: which detector the run is meant to have. Under "valgrind" the
@@ -55,6 +68,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -91,6 +105,9 @@ static unsigned test_timeout = 10;
  * is still held was allocated, and it fails there (kata_run_checked). */
 static char released_problem[400];
 static unsigned long sptr_mark; /* the first shared object made by the running test's body */
+/* The first shared object made since the baseline of the alive records (the body's start or its last heap
+ * measurement): what a failed kata_assert_released() lists. */
+static unsigned long alive_sptr_mark;
 /* kata_any_outcome() was called in this test: under the sweep, its failed assertions count. */
 static bool any_outcome;
 
@@ -166,8 +183,14 @@ static const char *format_stack(void *const *pcs, int depth, char *out, size_t s
 
 /* --- shared objects the body made and left alive: where their references were taken (sptr.h) --- */
 
-static void record_object_refs(const struct sptr_track_object *o, unsigned long total, void *test)
+struct refs_record {
+        const char *kind; /* "ref" or "aliveref" */
+        const char *test;
+};
+
+static void record_object_refs(const struct sptr_track_object *o, unsigned long total, void *arg)
 {
+        const struct refs_record *r = arg;
         char holds[200] = "";
 
         for (unsigned i = 0, used = 0; i < o->hold_count && used < sizeof holds; i++)
@@ -175,8 +198,8 @@ static void record_object_refs(const struct sptr_track_object *o, unsigned long 
         for (unsigned i = 0; i < o->ref_count; i++) {
                 const struct sptr_track_site *at = &o->refs[i];
 
-                record("ref\t%s\tobject=%lu\tof=%lu\tmade=%s:%d\tmade_in=%s\tcount=%u\tholds=%s\top=%s\tat=%s:%d"
-                       "\tin=%s", (const char *) test, o->id, total, o->made.file ? o->made.file : "?", o->made.line,
+                record("%s\t%s\tobject=%lu\tof=%lu\tmade=%s:%d\tmade_in=%s\tcount=%u\tholds=%s\top=%s\tat=%s:%d"
+                       "\tin=%s", r->kind, r->test, o->id, total, o->made.file ? o->made.file : "?", o->made.line,
                        o->made.function ? o->made.function : "?", o->count, holds, at->operation,
                        at->file ? at->file : "?", at->line, at->function ? at->function : "?");
         }
@@ -184,7 +207,7 @@ static void record_object_refs(const struct sptr_track_object *o, unsigned long 
 
 static void record_outstanding_refs(const char *name)
 {
-        sptr_track_outstanding(sptr_mark, 64, record_object_refs, (void *) name);
+        sptr_track_outstanding(sptr_mark, 64, record_object_refs, &(struct refs_record){ "ref", name });
 }
 
 /* --- descriptors, counted without allocating: getdents64 into a buffer on the stack --- */
@@ -258,34 +281,63 @@ unsigned kata_count_open_fds(void)
 
 enum { LIVE_SLOTS = 1 << 15 };
 /* The addresses are kept disguised (xor MASK): a table of plain pointers in a global would make every block
- * it names reachable to LeakSanitizer. The table (512 KB) is mapped by ASan runs only: in the static data,
- * every leak search of every Valgrind run would scan it (about 2.5 ms a search, 150 ms a red kata's run). */
+ * it names reachable to LeakSanitizer. Two tables: when the one in use is half full of entries, live or
+ * removed (ASan's quarantine gives nearly every allocation a new address, so removed ones pile up: a Check
+ * assertion allocates), its live entries move to the other. They are mapped by ASan runs only (1.5 MB): in the
+ * static data, every leak search of every Valgrind run would scan them (about 2.5 ms a search for 512 KB). */
 static struct live_block {
         uintptr_t key; /* address ^ MASK; 0: empty; TOMBSTONE: removed */
         size_t size;
-} *live;
+        unsigned long serial; /* the n-th block allocated in this process */
+} *live_tables, *live; /* live_tables: two tables of LIVE_SLOTS; live: the one in use */
 #define MASK ((uintptr_t) 0x5a5a5a5a5a5a5a5aull)
 #define TOMBSTONE ((uintptr_t) 1)
 static bool tracking, tracking_overflowed;
-static unsigned live_used;
+static unsigned live_used; /* the slots of live that are not empty */
+/* The serial of the last block allocated, and of the last one before the alive records' baseline. */
+static unsigned long live_serial, live_since;
 
 static size_t slot_of(const volatile void *ptr)
 {
         return (size_t) (((uintptr_t) ptr >> 4) * 11400714819323198485ull >> 49) & (LIVE_SLOTS - 1);
 }
 
+/* The live entries of the table in use, moved to the other one. */
+static void compact_live(void)
+{
+        struct live_block *from = live, *to = live == live_tables ? live_tables + LIVE_SLOTS : live_tables;
+
+        memset(to, 0, LIVE_SLOTS * sizeof *to);
+        live_used = 0;
+        for (size_t i = 0; i < LIVE_SLOTS; i++) {
+                size_t j;
+
+                if (from[i].key == 0 || from[i].key == TOMBSTONE)
+                        continue;
+                for (j = slot_of((void *) (from[i].key ^ MASK)); to[j].key; j = (j + 1) & (LIVE_SLOTS - 1))
+                        ;
+                to[j] = from[i];
+                live_used++;
+        }
+        live = to;
+}
+
 static void on_malloc(const volatile void *ptr, size_t size)
 {
-        if (!tracking || !ptr)
+        if (!tracking || tracking_overflowed || !ptr)
                 return;
         if (live_used >= LIVE_SLOTS / 2) {
-                tracking_overflowed = true;
-                return;
+                compact_live();
+                /* Still more than 3/8 full with live blocks alone: stop, rather than compact at every call. */
+                if (live_used >= LIVE_SLOTS / 8 * 3) {
+                        tracking_overflowed = true;
+                        return;
+                }
         }
         for (size_t i = slot_of(ptr);; i = (i + 1) & (LIVE_SLOTS - 1))
                 if (live[i].key == 0 || live[i].key == TOMBSTONE) {
-                        live[i] = (struct live_block){ (uintptr_t) ptr ^ MASK, size };
-                        live_used++;
+                        live_used += live[i].key == 0;
+                        live[i] = (struct live_block){ (uintptr_t) ptr ^ MASK, size, ++live_serial };
                         return;
                 }
 }
@@ -341,25 +393,30 @@ static void forget_live_blocks(void)
 
 static void start_tracking(void)
 {
-        if (!live) {
-                live = mmap(NULL, LIVE_SLOTS * sizeof *live, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-                if (live == MAP_FAILED) {
-                        fprintf(stderr, "%s: no memory for the harness's table of live blocks: %s\n", kata_name,
+        if (!live_tables) {
+                live_tables = mmap(NULL, 2 * LIVE_SLOTS * sizeof *live_tables, PROT_READ | PROT_WRITE,
+                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (live_tables == MAP_FAILED) {
+                        fprintf(stderr, "%s: no memory for the harness's tables of live blocks: %s\n", kata_name,
                                 strerror(errno));
                         abort();
                 }
-        } else {
-                memset(live, 0, LIVE_SLOTS * sizeof *live);
         }
+        live = live_tables;
+        memset(live, 0, LIVE_SLOTS * sizeof *live);
         live_used = 0;
+        live_since = live_serial;
         tracking_overflowed = false;
         tracking = true;
 }
 
-/* What the body left live, grouped by allocation stack (the first few groups recorded). */
-static void record_live_blocks(const char *name, unsigned long *bytes, unsigned long *blocks)
+/* The blocks the body allocated after serial `since` and has not freed, grouped by allocation stack, as
+ * `kind` records (the first max_groups groups, at most 16): totals in *bytes and *blocks. Stops tracking:
+ * the caller starts it again if the body goes on. */
+static void record_blocks(const char *kind, const char *name, unsigned long since, int max_groups, unsigned long *bytes,
+                          unsigned long *blocks)
 {
-        enum { GROUPS = 5 };
+        enum { GROUPS = 16 };
         struct {
                 void *pcs[KATA_STACK_DEPTH];
                 int depth;
@@ -367,6 +424,8 @@ static void record_live_blocks(const char *name, unsigned long *bytes, unsigned 
         } groups[GROUPS];
         int group_count = 0;
 
+        if (max_groups > GROUPS)
+                max_groups = GROUPS;
         tracking = false;
         *bytes = *blocks = 0;
         for (size_t i = 0; live && i < LIVE_SLOTS; i++) {
@@ -375,7 +434,7 @@ static void record_live_blocks(const char *name, unsigned long *bytes, unsigned 
 
                 void *ptr = (void *) (live[i].key ^ MASK);
 
-                if (live[i].key == 0 || live[i].key == TOMBSTONE)
+                if (live[i].key == 0 || live[i].key == TOMBSTONE || live[i].serial <= since)
                         continue;
                 *bytes += live[i].size;
                 ++*blocks;
@@ -384,7 +443,7 @@ static void record_live_blocks(const char *name, unsigned long *bytes, unsigned 
                 for (g = 0; g < group_count; g++)
                         if (groups[g].depth == depth && memcmp(groups[g].pcs, pcs, sizeof pcs) == 0)
                                 break;
-                if (g == group_count && group_count < GROUPS) {
+                if (g == group_count && group_count < max_groups) {
                         memcpy(groups[g].pcs, pcs, sizeof pcs);
                         groups[g].depth = depth;
                         groups[g].bytes = groups[g].blocks = 0;
@@ -406,9 +465,15 @@ static void record_live_blocks(const char *name, unsigned long *bytes, unsigned 
         for (int g = 0; g < group_count; g++) {
                 char stack[1024];
 
-                record("heldat\t%s\tbytes=%lu\tblocks=%lu\tat=%s", name, groups[g].bytes, groups[g].blocks,
+                record("%s\t%s\tbytes=%lu\tblocks=%lu\tat=%s", kind, name, groups[g].bytes, groups[g].blocks,
                        format_stack(groups[g].pcs, groups[g].depth, stack, sizeof stack));
         }
+}
+
+/* What the body left live, grouped by allocation stack (the first few groups recorded). */
+static void record_live_blocks(const char *name, unsigned long *bytes, unsigned long *blocks)
+{
+        record_blocks("heldat", name, 0, 5, bytes, blocks);
 }
 
 /* --- what one test left behind --- */
@@ -779,7 +844,7 @@ void kata_run_checked(const char *name, const char *file, int line, void (*body)
         else if (detector == KATA_DETECTOR_ASAN)
                 fprintf(stderr, "kata-test-begin: %s\n", name);
         measure_before(&before);
-        sptr_mark = sptr_track_mark();
+        sptr_mark = alive_sptr_mark = sptr_track_mark();
         /* Check installs its own SIGALRM handler when the run starts (it kills the process group): take the
          * signal back for each test, so that a hang is recorded before the run ends. */
         signal(SIGALRM, on_alarm);
@@ -799,10 +864,18 @@ void kata_run_checked(const char *name, const char *file, int line, void (*body)
                 fail_at(file, line, "%s: %s", name, summary);
 }
 
+/* A heap measurement: the new baseline of the alive records (see the top of this file). */
+static void move_alive_baseline(void)
+{
+        alive_sptr_mark = sptr_track_mark();
+        live_since = live_serial;
+}
+
 struct kata_heap kata_heap_snapshot(void)
 {
         struct measure m = { 0 };
 
+        move_alive_baseline();
         switch (detector) {
         case KATA_DETECTOR_VALGRIND:
                 leak_baseline();
@@ -835,6 +908,7 @@ void kata_assert_heap_at_baseline_at(const char *file, int line, const struct ka
                 count_leaks(&m);
                 now = (struct kata_heap){ .measured = true, .bytes = m.leaked + m.dubious + m.reachable,
                                           .blocks = m.leaked_blocks + m.dubious_blocks + m.reachable_blocks };
+                move_alive_baseline();
         } else {
                 now = kata_heap_snapshot();
         }
@@ -868,6 +942,77 @@ void kata_any_outcome(void)
         any_outcome = true;
 }
 
+/*
+ * Under Valgrind, what is alive can only be listed by a leak search, and a search is the baseline that the
+ * next one's "added" counts from: one made here would hide, from the checks of the test that come later, every
+ * block made before it. So the search runs in a forked child, a copy of the process with the same blocks and
+ * the same baseline. Its output goes where the parent's goes, between markers that name the test; once it
+ * has written it, the parent kills it (quicker than any exit under Valgrind, and what Valgrind would say of
+ * the child's end is not the test's: the report skips it, up to the parent's end marker).
+ */
+static void search_alive_blocks_in_a_child(const char *name)
+{
+        pid_t parent = getpid(), pid;
+        int done[2];
+        char c;
+
+        if (pipe2(done, O_CLOEXEC) < 0)
+                return;
+        pid = fork();
+        if (pid == 0) {
+                /* Killed with its parent, should the parent die first (a test's time limit). */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != parent)
+                        _exit(0);
+                VALGRIND_PRINTF("kata-alive-begin: %s\n", name);
+                VALGRIND_DO_ADDED_LEAK_CHECK;
+                VALGRIND_PRINTF("kata-alive-end\n");
+                if (write(done[1], "", 1) == 1)
+                        for (;;)
+                                pause();
+                _exit(0);
+        }
+        close(done[1]);
+        if (pid > 0) {
+                while (read(done[0], &c, 1) < 0 && errno == EINTR)
+                        ;
+                kill(pid, SIGKILL);
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                VALGRIND_PRINTF("kata-child-end\n");
+        }
+        close(done[0]);
+}
+
+/* What a failed kata_assert_released() lists: what the body made since the baseline and is alive right after
+ * the call, shared objects with their outstanding references, and blocks with where they were allocated. */
+static void record_alive(const char *name)
+{
+        /* A copy of the process under Valgrind costs about 50 ms: a red run makes a few, not one per test. */
+        enum { ALIVE_SEARCHES = 3 };
+        static int alive_searches;
+
+        sptr_track_outstanding(alive_sptr_mark, 64, record_object_refs, &(struct refs_record){ "aliveref", name });
+        switch (detector) {
+        case KATA_DETECTOR_VALGRIND:
+                if (alive_searches++ < ALIVE_SEARCHES)
+                        search_alive_blocks_in_a_child(name);
+                else
+                        record("alivecap\t%s\tlimit=%d", name, ALIVE_SEARCHES);
+                break;
+        case KATA_DETECTOR_ASAN: {
+                unsigned long bytes, blocks;
+                bool was_tracking = tracking;
+
+                record_blocks("aliveat", name, live_since, 16, &bytes, &blocks);
+                tracking = was_tracking; /* the body goes on */
+                break;
+        }
+        case KATA_DETECTOR_NONE:
+                break;
+        }
+}
+
 void kata_assert_released_at(const char *file, int line, long now, long before, const char *fmt, ...)
 {
         char what[256];
@@ -881,9 +1026,13 @@ void kata_assert_released_at(const char *file, int line, long now, long before, 
         va_end(ap);
         record("released\t%s\theld=%ld\tat=%s:%d\twhat=%s", running_test ? running_test : "", now - before, file,
                line, what);
-        if (!*released_problem)
+        /* The report shows a test's first failed check: what was alive then is listed with it. */
+        if (!*released_problem) {
                 snprintf(released_problem, sizeof released_problem, "%ld %s still held (%ld live, %ld before)",
                          now - before, what, now, before);
+                if (running_test)
+                        record_alive(running_test);
+        }
 }
 
 bool kata_call_failed(void)

@@ -101,7 +101,12 @@ void kata_assert_heap_at_baseline_at(const char *file, int line, const struct ka
  *   data_consumer_send(consumer, request);
  *   kata_assert_released(once_cb_live_count(), before, "callbacks right after data_consumer_send()");
  *
- * fails with "1 callbacks right after data_consumer_send() still held (2 live, 1 before)".
+ * fails with "1 callbacks right after data_consumer_send() still held (2 live, 1 before)". With the first check
+ * of a test that fails, the report lists what the body had made (since its start, or its last heap snapshot)
+ * and was still alive right after the call: shared objects (sptr.h) with the lines that took their references
+ * still outstanding, and blocks with where they were allocated; unless the test's end already shows where
+ * (a leak, held bytes, a memory error). Under Valgrind the list comes from a leak search in a forked copy of
+ * the process, so that the test's own later checks are not disturbed.
  */
 #define kata_assert_released(now, before, ...)                                                             \
         kata_assert_released_at(__FILE__, __LINE__, (long) (now), (long) (before), __VA_ARGS__)
