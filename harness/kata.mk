@@ -157,9 +157,11 @@ define variant_rules
 # Objects depend on this file too: a change of flags here rebuilds them.
 $(BUILD)/$(1)/src/%.o: $(HERE)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
 	$$(call compile,$(1),rename)
+# The test files' assertions go through the harness (harness/test/kata_test.c: kata_assert_failed() and
+# kata_mark_point()).
 $(BUILD)/$(1)/test/%.o: $(TEST_DIR)/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
 	$$(call compile,$(1))
-	$(Q)objcopy --redefine-sym _ck_assert_failed=kata_assert_failed $$@
+	$(Q)objcopy --redefine-sym _ck_assert_failed=kata_assert_failed --redefine-sym _mark_point=kata_mark_point $$@
 $(BUILD)/$(1)/harness/%.o: $(HARNESS)/test/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
 	$$(call compile,$(1))
 $(SHARED)/$(1)/harness/%.o: $(HARNESS)/test/%.c $(HARNESS)/kata.mk | $(TOOLS_MISSING)
