@@ -1,33 +1,40 @@
-# lib.sh: facts the tools share, sourced by them (POSIX sh). Each fact lives here once.
+# lib.sh: facts the tools share, sourced by them (POSIX sh). Each fact lives here once. The functions print
+# their answer and also leave it in $REPLY: a caller on the learner's path (run-tests) calls them without a
+# subshell, which costs milliseconds of every 'make check'.
 
 # run_dir SIDE KATA DETECTOR: where the last run of SIDE/KATA with DETECTOR keeps its results: status (the
 # verdict word, see verdict_word), summary, results.rec, the logs, first-green. The one place that knows.
-run_dir() { printf '%s\n' "$ROOT/build/$1/$2/$3"; }
+run_dir() {
+        REPLY="$ROOT/build/$1/$2/$3"
+        printf '%s\n' "$REPLY"
+}
 
 # The verdicts, as words (what make status, the self-test and the reports read) and as exit codes of
 # run-tests (what callers test with $?).
 verdict_word() {
         case $1 in
-        0) echo green ;;
-        2) echo environment ;;
-        3) echo build-failed ;;
-        10) echo red-leak ;;
-        11) echo red-memory-error ;;
-        12) echo red-behaviour ;;
-        13) echo crashed ;;
-        14) echo red-error-path ;;
-        15) echo missing-tool ;;
-        *) echo "failed-$1" ;;
+        0) REPLY=green ;;
+        2) REPLY=environment ;;
+        3) REPLY=build-failed ;;
+        10) REPLY=red-leak ;;
+        11) REPLY=red-memory-error ;;
+        12) REPLY=red-behaviour ;;
+        13) REPLY=crashed ;;
+        14) REPLY=red-error-path ;;
+        15) REPLY=missing-tool ;;
+        *) REPLY="failed-$1" ;;
         esac
+        echo "$REPLY"
 }
 
 # The one Valgrind command line: every leak kind shown (held bytes are failures too), only lost ones count
 # as errors at exit, the XML log read by harness/tools/report. --read-inline-info=no: the code under test is
 # built at -O0, nothing is inlined, and reading inline information costs start-up time.
 valgrind_command() {
-        echo "valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=definite,indirect" \
-                "--error-exitcode=99 --read-inline-info=no --xml=yes --xml-file=$1/vg.%p.xml" \
-                "--log-file=$1/valgrind.%p.log"
+        REPLY="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=definite,indirect"
+        REPLY="$REPLY --error-exitcode=99 --read-inline-info=no --xml=yes --xml-file=$1/vg.%p.xml"
+        REPLY="$REPLY --log-file=$1/valgrind.%p.log"
+        echo "$REPLY"
 }
 
 # The sanitizers' settings. LeakSanitizer's check at exit is off in ordinary runs (the harness asks for one
