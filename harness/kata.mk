@@ -194,7 +194,7 @@ TESTS_SO := $(BUILD)/plain/tests.so
 # The launcher loads the libraries the tests need while it waits, out of the learner's way.
 $(PREWARM): $(SHARED)/plain/harness/kata_prewarm.o
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(FAST_LD) $< -o $@ -ldl -Wl,--no-as-needed $(filter-out -lm -lcheck% -pthread,$(CHECK_LIBS_PC))
+	$(Q)$(CC) $(FAST_LD) -pthread $< -o $@ -ldl -Wl,--no-as-needed $(filter-out -lm -lcheck% -pthread,$(CHECK_LIBS_PC))
 # libsubunit's archive is not position-independent: the library takes the shared one.
 $(TESTS_SO): $(call objects_of,plain)
 	$(if $(Q),@printf '  LD  %s\n' "$(patsubst $(ROOT)/%,%,$@)")

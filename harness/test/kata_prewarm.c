@@ -6,11 +6,14 @@
  * both. harness/tools/run-tests starts this launcher under Valgrind and builds the tests as a shared library
  * at the same time, then writes one byte to the FIFO named by KATA_PREWARM_FIFO: 'g' to go on, anything else
  * (or nothing) when the build failed. Without KATA_PREWARM_FIFO it loads the library at once.
+ * KATA_RUN_LIMIT=SECONDS: the tests must end within that time once loaded, or the run stops with 124 (as
+ * timeout(1) would: a watchdog thread here instead of one more program started before Valgrind).
  *
  *   kata_prewarm TESTS.so
  */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -19,7 +22,29 @@
 enum {
         PREWARM_CANNOT_LOAD = 2,
         PREWARM_BUILD_FAILED = 3,
+        PREWARM_TIMED_OUT = 124,
 };
+
+static unsigned run_limit;
+
+static void *stop_at_the_limit(void *unused)
+{
+        (void) unused;
+        sleep(run_limit);
+        fprintf(stderr, "The tests did not end within %u s: stopped.\n", run_limit);
+        _exit(PREWARM_TIMED_OUT);
+}
+
+/* The run's time limit, counted from now: a thread that sleeps that long, then ends the process. */
+static void start_watchdog(void)
+{
+        const char *limit = getenv("KATA_RUN_LIMIT");
+        pthread_t thread;
+
+        run_limit = limit ? (unsigned) strtoul(limit, NULL, 10) : 0;
+        if (run_limit > 0 && pthread_create(&thread, NULL, stop_at_the_limit, NULL) == 0)
+                pthread_detach(thread);
+}
 
 static int wait_for_build(const char *fifo)
 {
@@ -48,6 +73,7 @@ int main(int argc, char **argv)
         }
         if (fifo && *fifo && wait_for_build(fifo) < 0)
                 return PREWARM_BUILD_FAILED;
+        start_watchdog();
 
         tests = dlopen(argv[1], RTLD_NOW);
         if (!tests) {
