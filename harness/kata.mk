@@ -69,7 +69,8 @@ CHECK_LIBS := $(filter-out -lm $(if $(filter /%,$(SUBUNIT_ARCHIVE)),-lsubunit),$
 # -gdwarf-4: Valgrind 3.19 cannot read the DWARF 5 that clang 14 writes.
 # SPTR_TRACK_REFS: the toolbox records where each live shared reference was taken, for the report (sptr.h).
 # CFLAGS_COMMON builds what every kata shares (the harness, the toolbox); CFLAGS_BASE adds the kata's own.
-CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -DSPTR_TRACK_REFS -g -gdwarf-4 -Wall -Wextra -Werror -MMD -MP \
+# -pipe: the compiler hands its assembly to the assembler without a temporary file (10 ms of each compile).
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -DSPTR_TRACK_REFS -g -gdwarf-4 -pipe -Wall -Wextra -Werror -MMD -MP \
 	-fmacro-prefix-map=$(ROOT)/= -I$(HARNESS)/test -I$(TOOLBOX) $(CHECK_CFLAGS)
 CFLAGS_BASE := $(CFLAGS_COMMON) -I$(HERE) -DKATA_NAME='"$(KATA)"'
 # -fPIC: the plain objects also make the shared library that the Valgrind run loads (see PREWARM below).
