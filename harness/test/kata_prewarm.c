@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -34,7 +35,9 @@ static void *stop_at_the_limit(void *unused)
         int length;
 
         (void) unused;
-        sleep(run_limit);
+        /* sleep() ends early when a signal arrives: sleep again for what is left. */
+        for (unsigned left = run_limit; left > 0;)
+                left = sleep(left);
         length = snprintf(message, sizeof message, "The tests did not end within %u s: stopped.\n", run_limit);
         if (length > 0 && write(STDERR_FILENO, message, (size_t) length) < 0)
                 length = 0;
@@ -47,15 +50,21 @@ static void *stop_at_the_limit(void *unused)
 static void start_watchdog(void)
 {
         const char *limit = getenv("KATA_RUN_LIMIT");
+        sigset_t all, before;
         pthread_attr_t attr;
         pthread_t thread;
 
         run_limit = limit ? (unsigned) strtoul(limit, NULL, 10) : 0;
         if (run_limit == 0 || pthread_attr_init(&attr) != 0)
                 return;
+        /* The thread blocks every signal (it inherits this mask): a signal the tests send to the process, to
+         * interrupt a call of their own, must go to the thread that runs them. */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &before);
         if (pthread_attr_setstacksize(&attr, PTHREAD_STACK_MIN) == 0 &&
             pthread_create(&thread, &attr, stop_at_the_limit, NULL) == 0)
                 pthread_detach(thread);
+        pthread_sigmask(SIG_SETMASK, &before, NULL);
         pthread_attr_destroy(&attr);
 }
 
