@@ -32,9 +32,11 @@ verdict_word() {
 # built at -O0, nothing is inlined, and reading inline information costs start-up time.
 # --run-libc-freeres=no: libc frees its own memory at exit only for a leak search at exit, and the test
 # binary ends without one (its last search, after the tests, is its own: harness/test/kata_test.c).
+# harness/test/check.supp: what Check keeps of each test, made between two tests, is no test's.
 valgrind_command() {
         REPLY="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=definite,indirect"
-        REPLY="$REPLY --error-exitcode=99 --read-inline-info=no --run-libc-freeres=no --xml=yes --xml-file=$1/vg.%p.xml"
+        REPLY="$REPLY --error-exitcode=99 --read-inline-info=no --run-libc-freeres=no --suppressions=$ROOT/harness/test/check.supp"
+        REPLY="$REPLY --xml=yes --xml-file=$1/vg.%p.xml"
         REPLY="$REPLY --log-file=$1/valgrind.%p.log"
         echo "$REPLY"
 }
