@@ -508,9 +508,9 @@ KATA_TEST(sweep_frees_every_dead_source_at_once)
                 clock.now = JUST_BEFORE(t + SOURCE_CLEANUP_DELAY);
                 erased = source_manager_notify(manager);
                 ck_assert_uint_eq(erased + source_manager_size(manager), 4); /* it counts what it erased */
-                kata_assert_released(source_manager_size(manager), 2, "%s sources the sweep should have erased",
+                kata_assert_released(source_manager_size(manager), 2, "%s sources the sweep (source_manager_notify()) should have erased",
                                      source_kind_to_string(kind));
-                kata_assert_released(source_live_count(), live_before + 2, "%s sources, right after the sweep,",
+                kata_assert_released(source_live_count(), live_before + 2, "%s sources, right after the sweep (source_manager_notify()),",
                                      source_kind_to_string(kind));
 
                 clock.now = t + SOURCE_CLEANUP_DELAY; /* now the recent one is dead too */
@@ -518,7 +518,7 @@ KATA_TEST(sweep_frees_every_dead_source_at_once)
                 erased = source_manager_notify(manager);
                 ck_assert_uint_eq(erased + source_manager_size(manager), held);
                 kata_assert_released(source_live_count(), live_before + 1,
-                                     "%s sources, right after the second sweep,", source_kind_to_string(kind));
+                                     "%s sources, right after the second sweep (source_manager_notify()),", source_kind_to_string(kind));
 
                 source_on_unpublish(publishing);
                 source_unref(publishing);
@@ -550,8 +550,8 @@ KATA_TEST(one_sweep_erases_thousands_of_dead_sources)
         clock.now += SOURCE_CLEANUP_DELAY;
         erased = source_manager_notify(manager);
         ck_assert_uint_eq(erased + source_manager_size(manager), N);
-        kata_assert_released(source_manager_size(manager), 0, "SRT sources one sweep should have erased");
-        kata_assert_released(source_live_count(), live_before, "SRT sources, right after one sweep of %d dead,", N);
+        kata_assert_released(source_manager_size(manager), 0, "SRT sources one sweep (source_manager_notify()) should have erased");
+        kata_assert_released(source_live_count(), live_before, "SRT sources, right after one sweep (source_manager_notify()) of %d dead,", N);
         free_manager();
 }
 
@@ -601,7 +601,7 @@ KATA_TEST(publisher_holding_its_source_keeps_it_alive_across_a_sweep)
                  * frees it at once. */
                 publisher = source_unref(publisher);
                 kata_assert_released(source_live_count(), live_before,
-                                     "%s sources, right after the publisher let go of a swept source,",
+                                     "%s sources, right after the publisher let go (source_unref()) of a swept source,",
                                      source_kind_to_string(kind));
 
                 /* And after the next sweep nothing of the source is left. */
@@ -647,7 +647,7 @@ KATA_TEST(http_stream_serves_the_source_the_pool_has_now)
         source_manager_notify(manager);
         /* Each request let go of the source when it ended: the mounted stream holds none. */
         kata_assert_released(source_live_count(), live_before,
-                             "sources, right after the sweep, with the HTTP stream still mounted,");
+                             "sources, right after the sweep (source_manager_notify()), with the HTTP stream still mounted,");
         http_stream_serve(stream, &response);
         ck_assert_int_eq(response.status, 404);
 
@@ -845,7 +845,7 @@ KATA_TEST(shutdown_frees_every_source)
                 ck_assert_uint_eq(source_manager_size(manager), 100);
                 ck_assert_uint_eq(source_live_count(), live_before + 100);
                 free_manager();
-                kata_assert_released(source_live_count(), live_before, "%s sources, right after shutdown,",
+                kata_assert_released(source_live_count(), live_before, "%s sources, right after shutdown (source_manager_free()),",
                                      source_kind_to_string(kind));
         }
 }
