@@ -206,7 +206,7 @@ oom: $(SWEEP_BIN)
 
 # When every test passes, check runs the allocation-failure sweep before it says green (not with
 # DETECTOR=none, which checks behaviour only; SWEEP=no skips it, and says so).
-# The sweep's binary is built only then (SWEEP_BUILD): a red run, the learner's usual one, does not wait for it.
+# The sweep's binary is built while the tests run (SWEEP_BUILD), and waited for only when the sweep runs.
 # The shell of the recipe gives its place to run-tests (exec): one process fewer on the learner's path.
 RUN_ENV = KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) DETECTOR=$(DETECTOR) V=$(V) SWEEP=$(SWEEP) \
 	SWEEP_BIN=$(SWEEP_BIN_$(DETECTOR)) SWEEP_BUILD="$(MAKE) $(if $(Q),-s) --no-print-directory $(SWEEP_BIN)"
