@@ -544,20 +544,20 @@ static struct measure last_search;
 static void measure_before(struct measure *m)
 {
         memset(m, 0, sizeof *m);
-        list_open_fds(&m->fds);
         switch (detector) {
-        case KATA_DETECTOR_VALGRIND:
-                m->errors = VALGRIND_COUNT_ERRORS;
+        case KATA_DETECTOR_VALGRIND: {
+                unsigned long errors = VALGRIND_COUNT_ERRORS; /* before any search: a search counts its findings */
+
                 if (last_search_is_baseline) {
-                        m->leaked = last_search.leaked, m->leaked_blocks = last_search.leaked_blocks;
-                        m->dubious = last_search.dubious, m->dubious_blocks = last_search.dubious_blocks;
-                        m->reachable = last_search.reachable, m->reachable_blocks = last_search.reachable_blocks;
+                        *m = last_search;
                 } else {
                         leak_baseline();
                         count_leaks(m);
                 }
                 last_search_is_baseline = false;
+                m->errors = errors;
                 break;
+        }
         case KATA_DETECTOR_ASAN:
                 m->allocated = __sanitizer_get_current_allocated_bytes();
                 start_tracking();
@@ -565,6 +565,7 @@ static void measure_before(struct measure *m)
         case KATA_DETECTOR_NONE:
                 break;
         }
+        list_open_fds(&m->fds);
 }
 
 /* The test's body is over, or about to be left by a failed assertion (Check then ends the test at once). */
