@@ -32,7 +32,7 @@ help:
 	  "  make bench-sptr instructions per shared object: sptr against C++'s std::make_shared (callgrind)" \
 	  "  make fresh-debian" \
 	  "                  the Dockerfile's RUN lines, then the quick start, on a bare Debian 12 (root, network)" \
-	  "  make clean      remove build/" \
+	  "  make clean      remove build/ (and end the Valgrind runs kept warm for your next make check)" \
 	  "" \
 	  "The katas, in order (each builds on the one before):"
 	@printf '  katas/%s\n' $(KATAS)
@@ -89,4 +89,4 @@ fresh-debian:
 	@$(TOOLS)/fresh-debian
 
 clean:
-	rm -rf build
+	$(TOOLS)/stop-warm build && rm -rf build

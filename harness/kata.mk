@@ -124,6 +124,8 @@ help:
 	  "  make oom                      fail each allocation in turn: every error path must stay leak-free" \
 	  "  make wrong-fixes [N=01]       apply each wrong fix of the catalogue to the solution: the tests catch it" \
 	  "  KATA_TESTS=a,b                run only the tests named (with check, coverage or oom)" \
+	  "  KATA_WARM=no                  at a terminal, make check leaves Valgrind started for the next run" \
+	  "                                (it waits 10 minutes at most): this leaves none" \
 	  "  make clean                    remove this folder's build outputs" \
 	  "  V=1                           show every command"
 
@@ -238,5 +240,5 @@ reset:
 	$(Q)KATA=$(KATA) SIDE=$(SIDE) ROOT=$(ROOT) $(TOOLS)/reset
 
 clean:
-	$(Q)rm -rf $(BUILD)
+	$(Q)$(TOOLS)/stop-warm $(BUILD) && rm -rf $(BUILD)
 	@echo "Removed $(patsubst $(ROOT)/%,%,$(BUILD))."

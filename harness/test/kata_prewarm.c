@@ -9,21 +9,37 @@
  * KATA_RUN_LIMIT=SECONDS: the tests must end within that time once loaded, or the run stops with 124 (as
  * timeout(1) would: a watchdog thread here instead of one more program started before Valgrind).
  *
+ * Kept warm (run-tests, at a terminal): the launcher is started under Valgrind at the end of a run, for the
+ * next one, which then waits for neither Valgrind's start-up nor the build's end. KATA_PREWARM_IDLE=SECONDS:
+ * with no word within that time, it ends with PREWARM_IDLE (nobody ran again). KATA_PREWARM_ENV=FILE: the
+ * environment of the run that claimed it (as env -0 writes it), written before the word; it replaces the one
+ * the launcher was started with, which belonged to the run before.
+ *
  *   kata_prewarm TESTS.so
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Exit codes shared with harness/tools/run-tests (and kata_test.c's 2 for "the run means nothing"). */
+/* Exit codes shared with harness/tools/run-tests (and kata_test.c's 2 for "the run means nothing"); PREWARM_GO
+ * is wait_for_build()'s "the build succeeded". */
 enum {
+        PREWARM_GO = 0,
         PREWARM_CANNOT_LOAD = 2,
         PREWARM_BUILD_FAILED = 3,
+        PREWARM_IDLE = 75,
         PREWARM_TIMED_OUT = 124,
 };
 
@@ -68,19 +84,91 @@ static void start_watchdog(void)
         pthread_attr_destroy(&attr);
 }
 
+static long long now_ms(void)
+{
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (long long) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Whether the word came within idle seconds (0: no limit). Signals do not shorten the wait. */
+static bool word_came(int fd, unsigned idle)
+{
+        long long end = now_ms() + (long long) idle * 1000;
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+        if (idle == 0)
+                return true;
+        for (;;) {
+                long long left = end - now_ms();
+                int ready = poll(&pfd, 1, left > 0 ? (int) (left < INT_MAX ? left : INT_MAX) : 0);
+
+                if (ready > 0)
+                        return true;
+                if (ready == 0 || errno != EINTR)
+                        return false;
+        }
+}
+
+/* The build's word: PREWARM_GO, PREWARM_BUILD_FAILED, or PREWARM_IDLE when none came within KATA_PREWARM_IDLE. */
 static int wait_for_build(const char *fifo)
 {
+        const char *idle = getenv("KATA_PREWARM_IDLE");
         char word = 0;
         int fd = open(fifo, O_RDONLY | O_CLOEXEC);
 
         if (fd < 0) {
                 perror(fifo);
-                return -1;
+                return PREWARM_BUILD_FAILED;
+        }
+        if (!word_came(fd, idle ? (unsigned) strtoul(idle, NULL, 10) : 0)) {
+                close(fd);
+                return PREWARM_IDLE;
         }
         if (read(fd, &word, 1) != 1)
                 word = 0;
         close(fd);
-        return word == 'g' ? 0 : -1;
+        return word == 'g' ? PREWARM_GO : PREWARM_BUILD_FAILED;
+}
+
+/* The environment of the run that claimed this launcher (NUL-separated NAME=value entries) replaces the one
+ * it started with. Both the entries and the array are mapped, not allocated: the heap the tests start from is
+ * the same as in a launcher started for the run itself (a failed test prints its baseline). */
+static int take_environment(const char *path)
+{
+        extern char **environ;
+        struct stat st;
+        char *entries = MAP_FAILED, **array = MAP_FAILED;
+        size_t count = 0;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0)
+                entries = mmap(NULL, (size_t) st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        if (fd >= 0) {
+                close(fd);
+                unlink(path); /* read once; it may hold what nobody else should read */
+        }
+        /* Every entry ends with a NUL, the last one too (a shorter file was cut while written). */
+        if (entries == MAP_FAILED || entries[st.st_size - 1] != '\0') {
+                fprintf(stderr, "Could not read the environment of the run in %s.\n", path);
+                return -1;
+        }
+        char *end = entries + st.st_size;
+        for (char *entry = entries; entry < end; entry += strlen(entry) + 1)
+                count++;
+        array = mmap(NULL, (count + 1) * sizeof *array, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (array == MAP_FAILED) {
+                perror("mmap");
+                return -1;
+        }
+        count = 0;
+        for (char *entry = entries; entry < end; entry += strlen(entry) + 1)
+                if (strchr(entry, '='))
+                        array[count++] = entry;
+        array[count] = NULL;
+        environ = array;
+        return 0;
 }
 
 int main(int argc, char **argv)
@@ -93,8 +181,15 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: %s TESTS.so\n", argv[0]);
                 return PREWARM_CANNOT_LOAD;
         }
-        if (fifo && *fifo && wait_for_build(fifo) < 0)
-                return PREWARM_BUILD_FAILED;
+        if (fifo && *fifo) {
+                const char *environment = getenv("KATA_PREWARM_ENV");
+                int word = wait_for_build(fifo);
+
+                if (word != PREWARM_GO)
+                        return word;
+                if (environment && *environment && take_environment(environment) < 0)
+                        return PREWARM_CANNOT_LOAD;
+        }
         start_watchdog();
 
         tests = dlopen(argv[1], RTLD_NOW);
