@@ -1258,6 +1258,15 @@ int kata_main(void)
         int run, failed;
 
         detector = detector_from_environment();
+        /*
+         * Under Valgrind, no search at exit: it would list every block still allocated, with its stack (the
+         * tests' leaks, each reported already, and what libc keeps: a third of the log). The tests' own
+         * searches are client requests, which this does not turn off. Set now, not after the tests: a run
+         * stopped at its time limit would search at exit while a test forked from it (CK_FORK=yes) still
+         * wrote to the same log, and the two would mix in it; and forked tests inherit it.
+         */
+        if (detector == KATA_DETECTOR_VALGRIND)
+                VALGRIND_CLO_CHANGE("--leak-check=no");
         open_records();
         warm_up();
         kata_register(tc);
@@ -1280,14 +1289,12 @@ int kata_main(void)
         srunner_free(runner);
         /*
          * A block lost outside any test (in a fixture's teardown, say) fails the run too. Under Valgrind, one
-         * search for what was lost since the last test's: its search at exit would list every block still
-         * allocated, with its stack (the tests' leaks, each reported already, and what libc keeps: a third of
-         * the log), so there is none at exit; a lost block makes Valgrind exit with 99 (run-tests). Under ASan
-         * (no search at exit: LSAN_OPTIONS), one search too; the tests' own blocks are ignored already.
+         * search for what was lost since the last test's (there is none at exit: see above); a lost block
+         * makes Valgrind exit with 99 (run-tests). Under ASan (no search at exit: LSAN_OPTIONS), one search
+         * too; the tests' own blocks are ignored already.
          */
         if (detector == KATA_DETECTOR_VALGRIND) {
                 VALGRIND_DO_ADDED_LEAK_CHECK;
-                VALGRIND_CLO_CHANGE("--leak-check=no");
         } else if (detector == KATA_DETECTOR_ASAN && lost_blocks_found() && !failed && run > 0) {
                 return KATA_EXIT_LOST_OUTSIDE;
         }
