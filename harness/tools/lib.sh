@@ -27,6 +27,21 @@ verdict_word() {
         echo "$REPLY"
 }
 
+# report_verdict DIR: the verdict word that harness/tools/report wrote in DIR/summary, and the number of
+# tests in REPORT_TESTS; both empty when it wrote none. A run or a sweep whose report gave no verdict (a
+# broken harness) must never read as a pass: no_verdict WHAT says so, WHAT being what could not be read.
+# shellcheck disable=SC2034 # REPORT_TESTS: for the callers
+report_verdict() {
+        REPLY="" REPORT_TESTS=""
+        while IFS='=' read -r key value; do
+                case $key in verdict) REPLY=$value ;; tests) REPORT_TESTS=$value ;; esac
+        done 2>/dev/null <"$1/summary"
+        echo "$REPLY"
+}
+no_verdict() {
+        echo "$SIDE/$KATA: the harness could not read $1 (harness/tools/report wrote no verdict): a bug in the harness, not in your code."
+}
+
 # The one Valgrind command line: every leak kind shown (held bytes are failures too), only lost ones count
 # as errors at exit, the XML log read by harness/tools/report. --read-inline-info=no: the code under test is
 # built at -O0, nothing is inlined, and reading inline information costs start-up time.
