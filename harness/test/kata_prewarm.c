@@ -13,9 +13,11 @@
  * next one, which then waits for neither Valgrind's start-up nor the build's end. KATA_PREWARM_IDLE=SECONDS:
  * with no word within that time, it ends with PREWARM_IDLE (nobody ran again). KATA_PREWARM_ENV=FILE: the
  * environment of the run that claimed it (as env -0 writes it), written before the word; it replaces the one
- * the launcher was started with, which belonged to the run before.
+ * the launcher was started with, which belonged to the run before. The same program, with --keep, is what
+ * starts it and stays to hand its exit code to that run (see keep_warm()).
  *
  *   kata_prewarm TESTS.so
+ *   kata_prewarm --keep DIR KEY COMMAND...
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,12 +174,104 @@ static int take_environment(const char *path)
         return 0;
 }
 
+/* Every descriptor from 3 up is closed, those of make's jobserver among them: a process that keeps them open
+ * keeps a 'make -j' from ending. */
+static void close_inherited_descriptors(void)
+{
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+        if (close_range(3, ~0U, 0) == 0)
+                return;
+#endif
+        for (long fd = 3, max = sysconf(_SC_OPEN_MAX); fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+                close((int) fd);
+}
+
+static int open_in(const char *dir, const char *name, int flags)
+{
+        char path[PATH_MAX];
+
+        if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int) sizeof path)
+                return -1;
+        return open(path, flags | O_CLOEXEC, 0644);
+}
+
+/* Writes TEXT to DIR/NAME whole, or not at all (written under another name, then renamed). */
+static int write_file_in(const char *dir, const char *name, const char *text)
+{
+        char path[PATH_MAX], temporary[PATH_MAX];
+        size_t length = strlen(text);
+        int fd;
+
+        if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int) sizeof path ||
+            snprintf(temporary, sizeof temporary, "%s.new", path) >= (int) sizeof temporary)
+                return -1;
+        fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -1;
+        if (write(fd, text, length) != (ssize_t) length) {
+                close(fd);
+                return -1;
+        }
+        close(fd);
+        return rename(temporary, path);
+}
+
+/*
+ * kata_prewarm --keep DIR KEY COMMAND...: started in the background by run-tests at the end of a run, in a
+ * folder it made with two FIFOs, go and done. In a session of its own, with no descriptor of the run's but
+ * these, it starts COMMAND (Valgrind running this launcher) with its output in DIR/check.out and
+ * DIR/stderr.out, writes DIR/pids ("COMMAND's pid, its own") and then DIR/key (KEY: what the next run
+ * compares), and when COMMAND ends writes its exit code (128 + the signal, if one ended it) to DIR/done,
+ * where the run that claimed it reads it. Both FIFOs stay open for reading and writing: COMMAND's open of go
+ * returns at once, and the exit code waits in done for its reader.
+ */
+static int keep_warm(const char *dir, const char *key, char **command)
+{
+        char pids[64];
+        int done, go, status;
+        pid_t child;
+
+        close_inherited_descriptors();
+        setsid();
+        done = open_in(dir, "done", O_RDWR);
+        go = open_in(dir, "go", O_RDWR);
+        if (done < 0 || go < 0)
+                return 1;
+        child = fork();
+        if (child < 0)
+                return 1;
+        if (child == 0) {
+                int out = open_in(dir, "check.out", O_WRONLY | O_CREAT | O_TRUNC);
+                int err = open_in(dir, "stderr.out", O_WRONLY | O_CREAT | O_TRUNC);
+
+                if (out < 0 || err < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0)
+                        _exit(127);
+                execvp(command[0], command);
+                _exit(127);
+        }
+        snprintf(pids, sizeof pids, "%ld %ld\n", (long) child, (long) getpid());
+        if (write_file_in(dir, "pids", pids) == 0) {
+                char line[4096];
+
+                snprintf(line, sizeof line, "%s\n", key);
+                write_file_in(dir, "key", line); /* last: a run claims only a launcher whose key is there */
+        }
+        while (waitpid(child, &status, 0) < 0)
+                if (errno != EINTR)
+                        return 1;
+        dprintf(done, "%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        (void) go; /* held open to the end */
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         const char *fifo = getenv("KATA_PREWARM_FIFO");
         int (*kata_main)(void);
         void *tests;
 
+        if (argc >= 5 && strcmp(argv[1], "--keep") == 0)
+                return keep_warm(argv[2], argv[3], argv + 4);
         if (argc != 2) {
                 fprintf(stderr, "usage: %s TESTS.so\n", argv[0]);
                 return PREWARM_CANNOT_LOAD;
