@@ -225,14 +225,27 @@ static int write_file_in(const char *dir, const char *name, const char *text)
  * where the run that claimed it reads it. Both FIFOs stay open for reading and writing: COMMAND's open of go
  * returns at once, and the exit code waits in done for its reader.
  */
+static volatile sig_atomic_t kept_child;
+
+/* A signal to the keeper ends what it keeps, whose exit code it then hands on as usual. */
+static void end_the_kept(int signal_number)
+{
+        if (kept_child > 0)
+                kill((pid_t) kept_child, signal_number);
+}
+
 static int keep_warm(const char *dir, const char *key, char **command)
 {
+        struct sigaction forward = { .sa_handler = end_the_kept };
         char pids[64];
         int done, go, status;
         pid_t child;
 
         close_inherited_descriptors();
+        /* A session of its own: the end of the terminal's session leader (make, run from an editor's
+         * task) sends SIGHUP to its process group, which was this one's (run-tests ignored it for us). */
         setsid();
+        sigaction(SIGTERM, &forward, NULL);
         done = open_in(dir, "done", O_RDWR);
         go = open_in(dir, "go", O_RDWR);
         if (done < 0 || go < 0)
@@ -246,9 +259,14 @@ static int keep_warm(const char *dir, const char *key, char **command)
 
                 if (out < 0 || err < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0)
                         _exit(127);
+                /* As a run's own launcher has them (run-tests starts it in the background: SIGINT and
+                 * SIGQUIT ignored, the rest as they were). */
+                signal(SIGHUP, SIG_DFL);
+                signal(SIGTERM, SIG_DFL);
                 execvp(command[0], command);
                 _exit(127);
         }
+        kept_child = child;
         snprintf(pids, sizeof pids, "%ld %ld\n", (long) child, (long) getpid());
         if (write_file_in(dir, "pids", pids) == 0) {
                 char line[4096];
