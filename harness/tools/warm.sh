@@ -10,6 +10,8 @@
 # ("Valgrind's pid, its keeper's"), key (the command it was started for; written last), claimed (made by the
 # run that takes it), env (that run's environment, removed once read) and Valgrind's output.
 # kata_prewarm.c is the other side: its --keep mode is the keeper.
+# It reads run-tests' variables (out, launcher, bin, warm_key, ROOT) and sets warm and warm_pid for it:
+# shellcheck shell=sh disable=SC2154,SC2034
 
 # warm_wanted: whether this run keeps one for the next. KATA_WARM=yes: always; unset or auto: at a terminal,
 # from make in a kata's folder (a tool that runs make check, such as the self-test, is a deeper make level),
