@@ -178,17 +178,21 @@ $(call binary_of,$(1)): $(call objects_of,$(1)) $(SHARED)/$(1)/harness/kata_main
 endef
 $(foreach v,plain asan coverage,$(eval $(call variant_rules,$(v))))
 
-# The allocation-failure sweep (harness/tools/sweep) runs natively: the plain objects linked with the
-# AddressSanitizer runtime (no recompiling: its allocator finds double and invalid frees, fills freed blocks
-# so that a use after free goes wrong at once, and LeakSanitizer finds lost blocks), one forked child per
-# failure point. DETECTOR=asan sweeps with the same binary: one build serves both detectors.
-SWEEP_BIN := $(BUILD)/sweep/test_$(subst -,_,$(KATA))
-$(SWEEP_BIN): $(call objects_of,plain) $(SHARED)/plain/harness/kata_main.o
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(FAST_LD) -fsanitize=address $^ -o $@ $(CHECK_LIBS)
+# The allocation-failure sweep (harness/tools/sweep) runs the ASan build natively, one forked child per
+# failure point: AddressSanitizer and UBSan catch an invalid access on an error path where it happens (a write
+# to a freed block included), LeakSanitizer what it lost. DETECTOR=asan sweeps with its own test binary.
+SWEEP_BIN := $(call binary_of,asan)
 SWEEP_BIN_valgrind := $(SWEEP_BIN)
 SWEEP_BIN_asan := $(SWEEP_BIN)
 SWEEP_BIN_none :=
+
+# The plain objects linked with the AddressSanitizer runtime, no recompiling (its allocator finds double and
+# invalid frees, LeakSanitizer lost blocks, but an access through a stale pointer goes unseen): how
+# harness/tools/variant.sh judges a variant (a mutant, a wrong fix) natively and fast, before Valgrind.
+QUICK_BIN := $(BUILD)/quick/test_$(subst -,_,$(KATA))
+$(QUICK_BIN): $(call objects_of,plain) $(SHARED)/plain/harness/kata_main.o
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(FAST_LD) -fsanitize=address $^ -o $@ $(CHECK_LIBS)
 
 # Under Valgrind, 'make check' overlaps Valgrind's start-up with the build (harness/test/kata_prewarm.c):
 # the launcher starts at once and loads the tests as a shared library when run-tests says they are built.

@@ -8,14 +8,16 @@
 # start as copies of the solution's: make compiles only what is newer than them.
 #
 # Judging, cheapest first (VARIANT_PLAN, for measuring; the default is "native"):
-#   native    1. the tests natively, on the sweep's build (the solution's plain objects linked with the
+#   native    1. the tests natively, on the quick build (the solution's plain objects linked with the
 #                AddressSanitizer runtime: LeakSanitizer, held bytes, bad frees and closes, descriptors),
 #                then, if they pass, the allocation-failure sweep on that same binary: the sweep that
-#                'make check' runs, except that it stops at a point that takes the tests down (--first)
-#                instead of running every point again, one child each, to name it;
+#                'make check' runs, but on uninstrumented code (an access through a stale pointer on an
+#                error path goes unseen, where 'make check' sweeps the ASan build), and stopping at a point
+#                that takes the tests down (--first) instead of running every point again to name it;
 #             2. if all that is green: 'make check' under Valgrind without the sweep (SWEEP=no), so that
 #                what only Valgrind sees (a read of freed or uninitialised memory) is seen.
-#             Green only if both are: the same verdict as 'make check' (tests under Valgrind, then the sweep).
+#             Green only if both are. Red here is red for 'make check' too; a variant green here that only
+#             the ASan build's sweep would catch is counted as not caught (a mutant that survives).
 #   asan      1. 'make check DETECTOR=asan' (a full sanitizer build, its own sweep); 2. as above.
 #   valgrind  'make check' under Valgrind, sweep included: what a learner runs, nothing saved but the build.
 # The verdict is run-tests' word (harness/tools/lib.sh): green, red-leak, red-memory-error, red-behaviour,
@@ -129,9 +131,9 @@ variant_judge() {
                 cat "$vj_verdict" 2>/dev/null || echo build-failed
                 return
         fi
-        # 1. Natively: the sweep's binary (plain objects, the ASan runtime) or the full ASan build.
+        # 1. Natively: the quick binary (plain objects, the ASan runtime: harness/kata.mk) or the ASan build.
         if [ "$variant_plan" = native ]; then
-                vj_bin="$vj_build/sweep/test_$(echo "$vj_kata" | tr - _)"
+                vj_bin="$vj_build/quick/test_$(echo "$vj_kata" | tr - _)"
         else
                 vj_bin="$vj_build/asan/test_$(echo "$vj_kata" | tr - _)"
         fi
