@@ -186,13 +186,6 @@ SWEEP_BIN_valgrind := $(SWEEP_BIN)
 SWEEP_BIN_asan := $(SWEEP_BIN)
 SWEEP_BIN_none :=
 
-# The plain objects linked with the AddressSanitizer runtime, no recompiling (its allocator finds double and
-# invalid frees, LeakSanitizer lost blocks, but an access through a stale pointer goes unseen): how
-# harness/tools/variant.sh judges a variant (a mutant, a wrong fix) natively and fast, before Valgrind.
-QUICK_BIN := $(BUILD)/quick/test_$(subst -,_,$(KATA))
-$(QUICK_BIN): $(call objects_of,plain) $(SHARED)/plain/harness/kata_main.o
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(FAST_LD) -fsanitize=address $^ -o $@ $(CHECK_LIBS)
 
 # Under Valgrind, 'make check' overlaps Valgrind's start-up with the build (harness/test/kata_prewarm.c):
 # the launcher starts at once and loads the tests as a shared library when run-tests says they are built.

@@ -8,26 +8,22 @@
 # start as copies of the solution's: make compiles only what is newer than them.
 #
 # Judging, cheapest first (VARIANT_PLAN, for measuring; the default is "native"):
-#   native    1. the tests natively, on the quick build (the solution's plain objects linked with the
-#                AddressSanitizer runtime: LeakSanitizer, held bytes, bad frees and closes, descriptors),
-#                then, if they pass, the allocation-failure sweep on that same binary: the sweep that
-#                'make check' runs, but on uninstrumented code (an access through a stale pointer on an
-#                error path goes unseen, where 'make check' sweeps the ASan build), and stopping at a point
-#                that takes the tests down (--first) instead of running every point again to name it;
+#   native    1. the tests natively, on the ASan build (AddressSanitizer, UBSan, LeakSanitizer, held bytes,
+#                bad frees and closes, descriptors), then, if they pass, the allocation-failure sweep on that
+#                same binary: the sweep that 'make check' runs, except that it stops at a point that takes
+#                the tests down (--first) instead of running every point again, one child each, to name it;
 #             2. if all that is green: 'make check' under Valgrind without the sweep (SWEEP=no), so that
-#                what only Valgrind sees (a read of freed or uninitialised memory) is seen.
-#             Green only if both are. Red here is red for 'make check' too; a variant green here that only
-#             the ASan build's sweep would catch is counted as not caught (a mutant that survives).
-#   asan      1. 'make check DETECTOR=asan' (a full sanitizer build, its own sweep); 2. as above.
+#                what only Valgrind sees (a read of uninitialised memory) is seen.
+#             Green only if both are: the same verdict as 'make check' (tests under Valgrind, then the sweep).
 #   valgrind  'make check' under Valgrind, sweep included: what a learner runs, nothing saved but the build.
 # The verdict is run-tests' word (harness/tools/lib.sh): green, red-leak, red-memory-error, red-behaviour,
 # crashed, red-error-path, ...; build-failed when the variant does not compile.
 
 variant_plan=${VARIANT_PLAN:-native}
 case $variant_plan in
-native | asan | valgrind) ;;
+native | valgrind) ;;
 *)
-        echo "VARIANT_PLAN=$variant_plan is not a plan: use native (the default), asan or valgrind." >&2
+        echo "VARIANT_PLAN=$variant_plan is not a plan: use native (the default) or valgrind." >&2
         exit 2
         ;;
 esac
@@ -54,8 +50,7 @@ variant_base() {
                 echo "$1: the solution does not build; see ${vb_log#"$root"/}."
                 return 1
         fi
-        if [ "$variant_plan" = asan ] &&
-                ! make -s --no-print-directory -C "$root/solutions/$1" all DETECTOR=asan >>"$vb_log" 2>&1; then
+        if ! make -s --no-print-directory -C "$root/solutions/$1" all DETECTOR=asan >>"$vb_log" 2>&1; then
                 echo "$1: the solution does not build with DETECTOR=asan; see ${vb_log#"$root"/}."
                 return 1
         fi
@@ -121,8 +116,7 @@ variant_judge() {
         vj_copy="$root/build/variants/$1/$2/src"
         vj_build="$root/build/$vj_side/$vj_kata"
         vj_verdict="$root/build/variants/$1/$2/verdict"
-        if [ "$variant_plan" = asan ]; then variant_objects "$vj_kata" "$vj_copy" "$vj_build" plain asan
-        else variant_objects "$vj_kata" "$vj_copy" "$vj_build" plain; fi
+        variant_objects "$vj_kata" "$vj_copy" "$vj_build" plain asan
         vj_make="make -s --no-print-directory -C $vj_copy -I $root/solutions/$vj_kata SIDE=$vj_side"
 
         if [ "$variant_plan" = valgrind ]; then
@@ -131,12 +125,8 @@ variant_judge() {
                 cat "$vj_verdict" 2>/dev/null || echo build-failed
                 return
         fi
-        # 1. Natively: the quick binary (plain objects, the ASan runtime: harness/kata.mk) or the ASan build.
-        if [ "$variant_plan" = native ]; then
-                vj_bin="$vj_build/quick/test_$(echo "$vj_kata" | tr - _)"
-        else
-                vj_bin="$vj_build/asan/test_$(echo "$vj_kata" | tr - _)"
-        fi
+        # 1. Natively, the ASan build.
+        vj_bin="$vj_build/asan/test_$(echo "$vj_kata" | tr - _)"
         if ! $vj_make "$vj_bin" >>"$vj_log" 2>&1; then
                 echo build-failed
                 return
