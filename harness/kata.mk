@@ -125,7 +125,7 @@ help:
 	  "  make wrong-fixes [N=01]       apply each wrong fix of the catalogue to the solution: the tests catch it" \
 	  "  KATA_TESTS=a,b                run only the tests named (with check, coverage or oom)" \
 	  "  KATA_WARM=no                  at a terminal, make check leaves Valgrind started for the next run" \
-	  "                                (it waits 10 minutes at most): this leaves none" \
+	  "                                (it waits 10 minutes at most): this neither uses nor leaves one" \
 	  "  make clean                    remove this folder's build outputs" \
 	  "  V=1                           show every command"
 
