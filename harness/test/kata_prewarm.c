@@ -174,16 +174,22 @@ static int take_environment(const char *path)
         return 0;
 }
 
-/* Every descriptor from 3 up is closed, those of make's jobserver among them: a process that keeps them open
- * keeps a 'make -j' from ending. */
+/* Descriptors 3 up to the limit the process has (under Valgrind, its own are beyond it) are closed. */
+static void close_descriptors_from_3(void)
+{
+        for (long fd = 3, max = sysconf(_SC_OPEN_MAX); fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+                close((int) fd);
+}
+
+/* The keeper closes every descriptor from 3 up, those of make's jobserver among them: a process that keeps
+ * them open keeps a 'make -j' from ending. */
 static void close_inherited_descriptors(void)
 {
 #if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
         if (close_range(3, ~0U, 0) == 0)
                 return;
 #endif
-        for (long fd = 3, max = sysconf(_SC_OPEN_MAX); fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-                close((int) fd);
+        close_descriptors_from_3();
 }
 
 static int open_in(const char *dir, const char *name, int flags)
@@ -290,6 +296,10 @@ int main(int argc, char **argv)
 
         if (argc >= 5 && strcmp(argv[1], "--keep") == 0)
                 return keep_warm(argv[2], argv[3], argv + 4);
+        /* The tests start with the same descriptors however the launcher was started (by its keeper, which
+         * closed what it inherited, or by run-tests under make -j, whose jobserver passes two): the number
+         * of a descriptor a test leaves open is then the same from one run to the next. */
+        close_descriptors_from_3();
         if (argc != 2) {
                 fprintf(stderr, "usage: %s TESTS.so\n", argv[0]);
                 return PREWARM_CANNOT_LOAD;
