@@ -19,6 +19,7 @@
  *   kata_prewarm TESTS.so
  *   kata_prewarm --keep DIR KEY COMMAND...
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -174,11 +175,32 @@ static int take_environment(const char *path)
         return 0;
 }
 
-/* Descriptors 3 up to the limit the process has (under Valgrind, its own are beyond it) are closed. */
+/* Descriptors 3 up to the limit the process has (under Valgrind, its own are beyond it) are closed: those
+ * /proc/self/fd lists (trying each number up to the limit, 20,000 here, cost 35 ms under Valgrind). */
 static void close_descriptors_from_3(void)
 {
-        for (long fd = 3, max = sysconf(_SC_OPEN_MAX); fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-                close((int) fd);
+        long max = sysconf(_SC_OPEN_MAX);
+        int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char buffer[4096];
+        ssize_t length;
+
+        if (max <= 0 || max > 65536)
+                max = 65536;
+        if (dir < 0) {
+                for (long fd = 3; fd < max; fd++)
+                        close((int) fd);
+                return;
+        }
+        while ((length = getdents64(dir, buffer, sizeof buffer)) > 0)
+                for (ssize_t at = 0; at < length;) {
+                        const struct dirent64 *entry = (const void *) (buffer + at);
+                        long fd = strtol(entry->d_name, NULL, 10);
+
+                        if (fd >= 3 && fd < max && fd != dir && entry->d_name[0] != '.')
+                                close((int) fd);
+                        at += entry->d_reclen;
+                }
+        close(dir);
 }
 
 /* The keeper closes every descriptor from 3 up, those of make's jobserver among them: a process that keeps
